@@ -1,0 +1,6 @@
+#!/usr/bin/env node
+import { main } from '../dist/src/cli/index.js';
+
+main(process.argv).then((code) => {
+  process.exitCode = code;
+});

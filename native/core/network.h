@@ -1,0 +1,127 @@
+// A sequential network: layers, parameters, loss, optimizer and one training step.
+// The TypeScript side validates the config and infers every shape; the addon converts it into a
+// NetworkSpec; the constructor re-checks with CNN_CHECK and never trusts it blindly.
+// Layout: every activation is NHWC (batch first). A channels_first Conv2D receives (C,H,W) items
+// and transposes at its own boundary.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace cnn {
+
+struct InitializerSpec {
+  std::string kind = "glorot_uniform";  // glorot_uniform|glorot_normal|he_uniform|he_normal|random_normal|
+                                        // random_uniform|zeros|ones|constant
+  double value = 0;                     // constant (scalar)
+  std::vector<float> values;            // constant holding an explicit array (in the parameter's layout)
+  double mean = 0, stddev = 0.05;       // random_normal
+  double minval = -0.05, maxval = 0.05; // random_uniform
+};
+
+struct RegularizerSpec {
+  double l1 = 0, l2 = 0;  // penalty l1*sum|w| + l2*sum w^2, added to the loss
+};
+
+struct LayerSpec {
+  std::string type;  // Conv2D MaxPooling2D AveragePooling2D Flatten Dense Dropout BatchNormalization
+                     // GlobalAveragePooling2D Activation
+  std::string name;  // conv2d, conv2d_1 ...
+  std::vector<int> input_shape, output_shape;  // without the batch axis, as the layer sees them
+  // Conv2D / Dense
+  int filters = 0, units = 0;
+  int kernel_size[2] = {1, 1}, strides[2] = {1, 1}, dilation_rate[2] = {1, 1};
+  bool padding_same = false;
+  bool channels_first = false;
+  std::string activation = "linear";  // relu sigmoid tanh softmax linear swish gelu elu leaky_relu softplus
+  bool use_bias = true;
+  InitializerSpec kernel_initializer, bias_initializer;
+  RegularizerSpec kernel_regularizer, bias_regularizer;
+  // pooling
+  int pool_size[2] = {2, 2};
+  // Dropout
+  double rate = 0;
+  uint64_t dropout_seed = 0;
+  bool has_dropout_seed = false;
+  // BatchNormalization
+  double momentum = 0.99, epsilon = 1e-3;
+  bool center = true, scale = true;
+};
+
+struct OptimizerSpec {
+  std::string type = "rmsprop";  // sgd rmsprop adam adamw
+  double learning_rate = 0.001;
+  double momentum = 0;           // sgd, rmsprop
+  bool nesterov = false;         // sgd
+  double rho = 0.9;              // rmsprop
+  bool centered = false;         // rmsprop
+  double beta_1 = 0.9, beta_2 = 0.999;
+  double epsilon = 1e-7;
+  bool amsgrad = false;
+  double weight_decay = 0;       // adamw (default 0.004 set by TypeScript)
+};
+
+struct NetworkSpec {
+  std::vector<int> input_shape;  // e.g. {28, 28, 1}
+  std::vector<LayerSpec> layers;
+  std::string loss = "sparse_categorical_crossentropy";  // or categorical_crossentropy
+  OptimizerSpec optimizer;
+  uint64_t seed = 0;  // initializers and dropout
+};
+
+struct ParamInfo {
+  std::string layer, name;  // "conv2d", "kernel" | "bias" | "gamma" | "beta" | "moving_mean" | "moving_variance"
+  std::vector<int> shape;   // Keras layout: conv kernel (kh,kw,in,out), dense kernel (in,out)
+  bool trainable = true;
+};
+
+struct BatchResult {
+  double loss = 0;   // mean cross-entropy over the batch plus regularization penalty
+  int correct = 0;   // argmax == label
+  int count = 0;
+};
+
+class Network {
+ public:
+  explicit Network(const NetworkSpec& spec);
+  ~Network();
+  Network(const Network&) = delete;
+  Network& operator=(const Network&) = delete;
+
+  const NetworkSpec& spec() const;
+  int num_classes() const;
+  size_t input_size() const;  // floats per example
+
+  // Parameters in layer order (kernel before bias; BN: gamma, beta, moving_mean, moving_variance).
+  const std::vector<ParamInfo>& params() const;
+  float* param_data(size_t i);
+  size_t param_size(size_t i) const;
+
+  // Optimizer state: iteration counter and, per trainable parameter, `optimizer_slots()` buffers
+  // of param_size floats (sgd+momentum and rmsprop: 1 [velocity|rms]; adam/adamw: 2 [m, v]; plain sgd 0).
+  int64_t iterations() const;
+  void set_iterations(int64_t it);
+  int optimizer_slots() const;
+  float* optimizer_slot(size_t param, int slot);
+
+  // One step: forward, loss, backward, optimizer update. x is [n, input] already preprocessed;
+  // labels are class indices. Throws Error(ERR_NON_FINITE) before updating when the loss is NaN/inf.
+  BatchResult train_batch(const float* x, const int32_t* labels, int n);
+  // Inference (dropout off, BN moving statistics). probs (nullable) receives [n, classes].
+  // labels may be null (then loss/correct are 0).
+  BatchResult evaluate_batch(const float* x, const int32_t* labels, int n, float* probs);
+  // Inference for one example, returning every layer's output (for pictures of feature maps).
+  std::vector<std::vector<float>> forward_all(const float* x);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Gathers examples idx[0..n) of a uint8 dataset into a float batch: out = pixel * scale + offset.
+void assemble_batch(const uint8_t* images, size_t example_size, const int32_t* idx, int n, float scale,
+                    float offset, float* out);
+
+}  // namespace cnn

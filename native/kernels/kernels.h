@@ -1,0 +1,66 @@
+// The public face of native/kernels: the numerical primitives the layers are built from.
+// Each entry point dispatches through a table filled from ref/ and overridden at load time by the best
+// ISA the CPU has (see dispatch.cc); CNN_ISA=scalar|avx2|avx512|neon forces one.
+// All tensors are float32, row-major, NHWC.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace cnn {
+class ThreadPool;
+}
+
+namespace cnn::kernels {
+
+enum class Isa { scalar, avx2, avx512, neon };
+
+const char* isa_name(Isa isa);
+std::vector<Isa> cpu_isas();   // what this CPU can run; always contains scalar
+Isa active_isa();
+void select_isa(Isa isa);      // throws cnn::Error(ERR_ISA_UNAVAILABLE) naming what the CPU has
+void select_isa_by_name(const std::string& name);  // "scalar", "avx2", "avx512", "neon"
+void init_isa_from_env();      // reads CNN_ISA once; called by the addon at load
+
+// ---- GEMM ---------------------------------------------------------------------------------
+// C[M,N] = alpha * op(A)[M,K] * op(B)[K,N] + beta * C.  Row-major with leading dimensions.
+// op(A) = A (trans_a false, A is MxK, lda >= K) or A^T (A is KxM, lda >= M); likewise B.
+// beta == 0 means C is overwritten (C may hold NaN garbage). pool == nullptr runs on the caller.
+void sgemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A, int lda,
+           const float* B, int ldb, float beta, float* C, int ldc, ThreadPool* pool = nullptr);
+// The plain triple loop the fast paths are tested against (double accumulation).
+void sgemm_ref(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A, int lda,
+               const float* B, int ldb, float beta, float* C, int ldc);
+
+// ---- convolution geometry, im2col / col2im --------------------------------------------------
+struct ConvGeometry {
+  int batch, in_h, in_w, in_c;
+  int k_h, k_w, stride_h, stride_w, dil_h, dil_w;
+  int pad_top, pad_left;  // the odd pixel of "same" goes to bottom/right, as in Keras
+  int out_h, out_w;
+};
+// padding_same false = "valid". Throws cnn::Error when the output would be empty.
+ConvGeometry make_conv_geometry(int batch, int in_h, int in_w, int in_c, int k_h, int k_w, int stride_h,
+                                int stride_w, int dil_h, int dil_w, bool padding_same);
+// cols is [batch*out_h*out_w, k_h*k_w*in_c] with column index (kh*k_w + kw)*in_c + c; padding reads 0.
+void im2col_nhwc(const ConvGeometry& g, const float* x, float* cols);
+// dx [batch, in_h, in_w, in_c] is overwritten with the sum of every column entry that maps onto it.
+void col2im_nhwc(const ConvGeometry& g, const float* cols, float* dx);
+
+// ---- pooling ----------------------------------------------------------------------------------
+struct PoolGeometry {
+  int batch, in_h, in_w, c;
+  int pool_h, pool_w, stride_h, stride_w;
+  int pad_top, pad_left;
+  int out_h, out_w;
+};
+PoolGeometry make_pool_geometry(int batch, int in_h, int in_w, int c, int pool_h, int pool_w, int stride_h,
+                                int stride_w, bool padding_same);
+// Max ignores padded cells; argmax holds the flat input index (within the batch item) of each max.
+void maxpool_forward(const PoolGeometry& g, const float* x, float* y, int32_t* argmax);
+void maxpool_backward(const PoolGeometry& g, const float* dy, const int32_t* argmax, float* dx);
+// Average divides by the number of real (unpadded) cells in each window.
+void avgpool_forward(const PoolGeometry& g, const float* x, float* y);
+void avgpool_backward(const PoolGeometry& g, const float* dy, float* dx);
+
+}  // namespace cnn::kernels
