@@ -101,6 +101,9 @@ class Network {
 
   // Optimizer state: iteration counter and, per trainable parameter, `optimizer_slots()` buffers
   // of param_size floats (sgd+momentum and rmsprop: 1 [velocity|rms]; adam/adamw: 2 [m, v]; plain sgd 0).
+  // Keras's optional extras follow, in Keras's variable order: rmsprop [rms, momentum if momentum > 0,
+  // average_gradient if centered]; adam/adamw [m, v, v_hat if amsgrad]. optimizer_slot() throws for a
+  // non-trainable parameter.
   int64_t iterations() const;
   void set_iterations(int64_t it);
   int optimizer_slots() const;
@@ -109,10 +112,12 @@ class Network {
   // One step: forward, loss, backward, optimizer update. x is [n, input] already preprocessed;
   // labels are class indices. Throws Error(ERR_NON_FINITE) before updating when the loss is NaN/inf.
   BatchResult train_batch(const float* x, const int32_t* labels, int n);
-  // Inference (dropout off, BN moving statistics). probs (nullable) receives [n, classes].
+  // Inference (dropout off, BN moving statistics). probs (nullable) receives [n, classes]. Large n is
+  // processed in slices, so it does not grow the buffers beyond max(training batch, 64) examples.
   // labels may be null (then loss/correct are 0).
   BatchResult evaluate_batch(const float* x, const int32_t* labels, int n, float* probs);
-  // Inference for one example, returning every layer's output (for pictures of feature maps).
+  // Inference for one example, returning every layer's output (for pictures of feature maps), one entry
+  // per layer in order (the input itself is not included).
   std::vector<std::vector<float>> forward_all(const float* x);
 
  private:

@@ -1,9 +1,115 @@
+/** `cnn data list|fetch|verify|show`: the datasets in the cache, getting them, checking them, looking at one image. */
 import { Command } from 'commander';
 import { CnnError } from '../../errors.js';
+import { parseChoice, parseIntOption, parseNumberOption } from '../parse.js';
+import {
+  fetchDataset,
+  getDataset,
+  listDatasetStatus,
+  loadDataset,
+  renderImage,
+  verifyDataset,
+  type DatasetStatus,
+  type LoadOptions,
+} from '../../data/index.js';
 
-// Placeholder until this command is built; it fails plainly rather than pretending.
+interface NetworkFlags {
+  dataDir?: string;
+  timeout?: string;
+  json?: boolean;
+}
+
+function loadOptions(flags: NetworkFlags): LoadOptions {
+  const options: LoadOptions = { dataDir: flags.dataDir, json: flags.json };
+  if (flags.timeout !== undefined) options.idleTimeoutMs = parseNumberOption('--timeout', flags.timeout, 0.001) * 1000;
+  return options;
+}
+
+function describe(s: DatasetStatus): string {
+  const where =
+    s.state === 'verified'
+      ? `${s.dir} (verified)`
+      : s.state === 'missing'
+        ? s.offlineCopies.length > 0
+          ? `not fetched; available offline from ${s.offlineCopies.join(', ')}`
+          : 'not fetched'
+        : `${s.dir} (${s.state}: ${s.files.filter((f) => !f.ok).map((f) => `${f.name} ${f.reason}`).join('; ')})`;
+  return `${s.name.padEnd(14)} ${String(s.classes).padStart(3)} classes  ${where}`;
+}
+
+function listCommand(): Command {
+  return new Command('list')
+    .description('each known dataset, where it is, and whether its files are verified')
+    .option('--json', 'print one JSON array')
+    .action(async (opts: { json?: boolean }) => {
+      const statuses = await listDatasetStatus();
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(statuses)}\n`);
+        return;
+      }
+      for (const s of statuses) process.stdout.write(`${describe(s)}\n`);
+    });
+}
+
+function fetchCommand(): Command {
+  return new Command('fetch')
+    .description('get a dataset into the cache: the cache, copies on this machine, then the mirrors (CNN_DATASET_MIRROR first)')
+    .argument('<name>', 'dataset name (see cnn data list)')
+    .option('--data-dir <dir>', 'a directory with the four IDX files (raw or .gz), used before any other source')
+    .option('--timeout <seconds>', 'give up on a mirror after this many seconds without data (default 30)')
+    .option('--json', 'print one JSON object')
+    .action(async (name: string, flags: NetworkFlags) => {
+      const fetched = await fetchDataset(name, loadOptions(flags));
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify({ name, dir: fetched.dir, files: fetched.files, origins: fetched.origins })}\n`);
+        return;
+      }
+      const origins = [...new Set(Object.values(fetched.origins))];
+      process.stdout.write(`${name}: verified in ${fetched.dir} (from ${origins.join(', ')})\n`);
+    });
+}
+
+function verifyCommand(): Command {
+  return new Command('verify')
+    .description('check the cached files of a dataset against their pinned SHA-256 (exit code 1 if any fails)')
+    .argument('<name>', 'dataset name')
+    .option('--json', 'print one JSON object')
+    .action(async (name: string, opts: { json?: boolean }) => {
+      const status = await verifyDataset(name);
+      if (opts.json) process.stdout.write(`${JSON.stringify(status)}\n`);
+      else for (const f of status.files) process.stdout.write(`${f.ok ? 'ok  ' : 'FAIL'}  ${f.path}${f.ok ? '' : `: ${f.reason}`}\n`);
+      if (status.state !== 'verified') {
+        throw new CnnError('ERR_DATASET_UNVERIFIED', `${name} is ${status.state} in ${status.dir}; run: cnn data fetch ${name}`);
+      }
+    });
+}
+
+function showCommand(): Command {
+  return new Command('show')
+    .description('print one image as a picture in characters, with its label')
+    .argument('<name>', 'dataset name')
+    .requiredOption('--index <i>', 'which image (0-based)')
+    .option('--split <split>', 'train or test', 'train')
+    .option('--invert', 'dark on light')
+    .option('--data-dir <dir>', 'a directory with the four IDX files, if the dataset is not cached yet')
+    .option('--timeout <seconds>', 'give up on a mirror after this many seconds without data')
+    .action(async (name: string, flags: NetworkFlags & { index: string; split: string; invert?: boolean }) => {
+      getDataset(name); // an unknown name is a usage error before anything is loaded
+      const split = parseChoice('--split', flags.split, ['train', 'test'] as const);
+      const index = parseIntOption('--index', flags.index, 0);
+      const dataset = await loadDataset(name, loadOptions(flags));
+      const set = dataset[split];
+      if (index >= set.count) {
+        throw new CnnError('ERR_BAD_OPTION', `--index must be between 0 and ${set.count - 1} for the ${split} split, got ${index}`, 2);
+      }
+      const label = set.labels[index];
+      process.stdout.write(`${name} ${split}[${index}]: label ${label} (${dataset.classNames[label]})\n`);
+      process.stdout.write(`${renderImage(set, index, { invert: flags.invert })}\n`);
+    });
+}
+
 export function dataCommand(): Command {
-  return new Command('data').description('(not built yet)').action(() => {
-    throw new CnnError('ERR_NOT_IMPLEMENTED', 'cnn data is not built yet');
-  });
+  const data = new Command('data').description('datasets: list, fetch, verify, show');
+  for (const sub of [listCommand(), fetchCommand(), verifyCommand(), showCommand()]) data.addCommand(sub);
+  return data;
 }

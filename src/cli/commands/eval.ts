@@ -1,9 +1,81 @@
+/** `cnn eval`: test loss and accuracy, per-class accuracy and the confusion matrix of a weights file. */
 import { Command } from 'commander';
-import { CnnError } from '../../errors.js';
+import { datasetForConfig } from '../../train/dataset-for-config.js';
+import { loadTrainedModel } from '../../train/model.js';
+import { confusionMatrix, formatConfusion, perClassAccuracy, type Evaluation } from '../../train/metrics.js';
+import { evaluateSet } from '../../train/trainer.js';
+import { createSpinner } from '../spinner.js';
+import { usageError } from '../../errors.js';
 
-// Placeholder until this command is built; it fails plainly rather than pretending.
+interface EvalOptions {
+  weights: string;
+  dataset?: string;
+  dataDir?: string;
+  confusion?: string;
+  json?: boolean;
+}
+
+export async function evaluateWeights(opts: EvalOptions): Promise<Evaluation & { seconds: number; classNames: string[] }> {
+  const spinner = createSpinner({ json: opts.json });
+  spinner.start(`Loading ${opts.weights}`);
+  const { config, net } = await loadTrainedModel(opts.weights);
+  spinner.text('Loading the dataset');
+  const dataset = await datasetForConfig(config, { name: opts.dataset, dataDir: opts.dataDir, json: opts.json });
+  const size = config.input_shape.reduce((a, b) => a * b, 1);
+  if (dataset.test.height * dataset.test.width * dataset.test.channels !== size) {
+    spinner.stop();
+    throw usageError('ERR_BAD_OPTION', `the model takes (${config.input_shape.join(', ')}) inputs but ${dataset.name} images are (${dataset.test.height}, ${dataset.test.width}, ${dataset.test.channels})`);
+  }
+  if (dataset.classes !== net.numClasses()) {
+    spinner.stop();
+    throw usageError('ERR_BAD_OPTION', `the model has ${net.numClasses()} classes but ${dataset.name} has ${dataset.classes}`);
+  }
+  spinner.text(`Evaluating ${dataset.test.count} test images`);
+  const started = performance.now();
+  const r = await evaluateSet(net, dataset.test, { scale: config.preprocessing.rescale, offset: config.preprocessing.offset }, true);
+  const seconds = (performance.now() - started) / 1000;
+  spinner.stop();
+  const confusion = confusionMatrix(r.probs!, dataset.test.labels, dataset.test.count, dataset.classes);
+  return {
+    loss: r.loss,
+    accuracy: r.accuracy,
+    per_class_accuracy: perClassAccuracy(confusion),
+    confusion,
+    images: r.count,
+    seconds,
+    classNames: dataset.classNames,
+  };
+}
+
 export function evalCommand(): Command {
-  return new Command('eval').description('(not built yet)').action(() => {
-    throw new CnnError('ERR_NOT_IMPLEMENTED', 'cnn eval is not built yet');
-  });
+  return new Command('eval')
+    .description('evaluate a weights file on its dataset\'s test set')
+    .requiredOption('--weights <file>', 'a weights file written by cnn train')
+    .option('--dataset <name>', 'evaluate on another dataset with the same image shape and classes')
+    .option('--data-dir <dir>', 'a folder holding the four IDX files of the dataset')
+    .option('--confusion <file.png>', 'draw the confusion matrix as a heat map')
+    .option('--json', 'print {loss, accuracy, per_class_accuracy, confusion, images, seconds}')
+    .action(async (opts: EvalOptions) => {
+      const e = await evaluateWeights(opts);
+      if (opts.confusion) {
+        const { writeConfusionPng } = await import('../../viz/index.js');
+        await writeConfusionPng(e.confusion, e.classNames, opts.confusion);
+      }
+      if (opts.json) {
+        const { classNames: _names, ...rest } = e;
+        process.stdout.write(`${JSON.stringify(rest)}\n`);
+        return;
+      }
+      const nameWidth = Math.max(...e.classNames.map((n) => n.length));
+      const lines = [
+        `test loss: ${e.loss.toFixed(4)} - test accuracy: ${e.accuracy.toFixed(4)} (${e.images} images, ${e.seconds.toFixed(2)}s)`,
+        '',
+        'per-class accuracy:',
+        ...e.per_class_accuracy.map((a, c) => `  ${String(c).padStart(2)} ${e.classNames[c].padEnd(nameWidth)}  ${a.toFixed(4)}`),
+        '',
+        'confusion matrix (rows: true class, columns: predicted):',
+        formatConfusion(e.confusion, e.classNames),
+      ];
+      process.stdout.write(`${lines.join('\n')}\n`);
+    });
 }

@@ -1,9 +1,26 @@
+/** `cnn info`: the version, the kernels in use, what the CPU offers and the thread count. */
 import { Command } from 'commander';
-import { CnnError } from '../../errors.js';
+import { loadNative } from '../../native.js';
+import { version } from '../../version.js';
 
-// Placeholder until this command is built; it fails plainly rather than pretending.
 export function infoCommand(): Command {
-  return new Command('info').description('(not built yet)').action(() => {
-    throw new CnnError('ERR_NOT_IMPLEMENTED', 'cnn info is not built yet');
-  });
+  return new Command('info')
+    .description('print the version, the ISA in use, the ISAs the CPU has and the thread count')
+    .option('--json', 'print one JSON object')
+    .action((opts: { json?: boolean }) => {
+      const info = loadNative().info();
+      const out = { version, isa: info.isa, cpu_isas: info.cpuIsas, threads: info.threads, arch: info.arch, node: process.version };
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(out)}\n`);
+        return;
+      }
+      process.stdout.write(
+        [
+          `cnn ${version} (node ${process.version}, ${info.arch})`,
+          `isa in use: ${info.isa}${process.env.CNN_ISA ? ' (forced by CNN_ISA)' : ''}`,
+          `cpu isas:   ${info.cpuIsas.join(', ')}`,
+          `threads:    ${info.threads}${process.env.CNN_THREADS ? ' (CNN_THREADS)' : ''}`,
+        ].join('\n') + '\n',
+      );
+    });
 }

@@ -1,9 +1,47 @@
+/** `cnn pool`: a learner's calculator for max and average pooling on the native kernels. */
 import { Command } from 'commander';
-import { CnnError } from '../../errors.js';
+import { usageError } from '../../errors.js';
+import { loadNative } from '../../native.js';
+import { nest, parseChoice, parsePairOption, parseTensorOption } from '../parse.js';
+import { formatChannels } from '../table.js';
 
-// Placeholder until this command is built; it fails plainly rather than pretending.
+export interface PoolRequest {
+  input: string;
+  poolSize: string;
+  strides?: string;
+  padding?: string;
+  mode?: string;
+}
+
+export function pool(req: PoolRequest): { output: unknown; shape: number[]; text: string } {
+  const input = parseTensorOption('--input', req.input);
+  const poolSize = parsePairOption('--pool-size', req.poolSize);
+  const strides = req.strides === undefined ? poolSize : parsePairOption('--strides', req.strides);
+  const padding = parseChoice('--padding', req.padding ?? 'valid', ['valid', 'same'] as const);
+  const mode = parseChoice('--mode', req.mode ?? 'max', ['max', 'avg'] as const);
+  if (input.shape.length !== 2 && input.shape.length !== 3) {
+    throw usageError('ERR_BAD_OPTION', `--input must be 2-D (h, w) or 3-D (h, w, c); got shape (${input.shape.join(', ')})`);
+  }
+  const inShape = input.shape.length === 2 ? [...input.shape, 1] : input.shape;
+  if (padding === 'valid' && (poolSize[0] > inShape[0] || poolSize[1] > inShape[1])) {
+    throw usageError('ERR_BAD_OPTION', `--pool-size ${poolSize.join('x')} is larger than the input (${inShape[0]}x${inShape[1]}) with padding valid`);
+  }
+  const r = loadNative().pool(Float32Array.from(input.data), inShape, poolSize, strides, padding === 'same', mode);
+  const shape = input.shape.length === 2 ? r.shape.slice(0, 2) : r.shape;
+  return { output: nest(r.data, shape), shape, text: formatChannels(r.data, r.shape) };
+}
+
 export function poolCommand(): Command {
-  return new Command('pool').description('(not built yet)').action(() => {
-    throw new CnnError('ERR_NOT_IMPLEMENTED', 'cnn pool is not built yet');
-  });
+  return new Command('pool')
+    .description('max or average pooling of a small input (Keras MaxPooling2D/AveragePooling2D arithmetic)')
+    .requiredOption('--input <json>', 'input as nested arrays: (h, w) or (h, w, c)')
+    .requiredOption('--pool-size <p>', 'window: P or "PH,PW"')
+    .option('--strides <s>', 'stride: S or "SH,SW" (default: the pool size, as Keras)')
+    .option('--padding <p>', 'valid or same', 'valid')
+    .option('--mode <m>', 'max or avg', 'max')
+    .option('--json', 'print {"output": nested arrays}')
+    .action((opts: PoolRequest & { json?: boolean }) => {
+      const r = pool(opts);
+      process.stdout.write(opts.json ? `${JSON.stringify({ output: r.output })}\n` : `${r.text}\n`);
+    });
 }

@@ -1,9 +1,67 @@
+/** `cnn predict`: class probabilities of chosen test images, rounded to 2 decimals, like seed 000's table. */
 import { Command } from 'commander';
-import { CnnError } from '../../errors.js';
+import { usageError } from '../../errors.js';
+import { datasetForConfig } from '../../train/dataset-for-config.js';
+import { loadTrainedModel } from '../../train/model.js';
+import { argmaxRow } from '../../train/metrics.js';
+import { parseIntOption } from '../parse.js';
+import { createSpinner } from '../spinner.js';
 
-// Placeholder until this command is built; it fails plainly rather than pretending.
+interface PredictOptions {
+  weights: string;
+  index?: string[];
+  dataset?: string;
+  dataDir?: string;
+  json?: boolean;
+}
+
+export function formatPredictionTable(rows: { index: number; probs: number[]; label: number; predicted: number }[], classes: number): string {
+  const idxWidth = Math.max(5, ...rows.map((r) => String(r.index).length));
+  const header = ['index'.padStart(idxWidth), ...Array.from({ length: classes }, (_, c) => String(c).padStart(5)), ' pred', ' true'].join(' ');
+  const body = rows.map((r) =>
+    [String(r.index).padStart(idxWidth), ...r.probs.map((p) => (Math.round(p * 100) / 100).toFixed(2).padStart(5)), String(r.predicted).padStart(5), String(r.label).padStart(5)].join(' '),
+  );
+  return [header, ...body].join('\n');
+}
+
 export function predictCommand(): Command {
-  return new Command('predict').description('(not built yet)').action(() => {
-    throw new CnnError('ERR_NOT_IMPLEMENTED', 'cnn predict is not built yet');
-  });
+  return new Command('predict')
+    .description('class probabilities of test images (default: the first five), with their true labels')
+    .requiredOption('--weights <file>', 'a weights file written by cnn train')
+    .option('--index <i...>', 'test image indices', ['0', '1', '2', '3', '4'])
+    .option('--dataset <name>', 'take the images from another dataset')
+    .option('--data-dir <dir>', 'a folder holding the four IDX files of the dataset')
+    .option('--json', 'print [{index, probabilities, predicted, label}]')
+    .action(async (opts: PredictOptions) => {
+      const spinner = createSpinner({ json: opts.json });
+      spinner.start(`Loading ${opts.weights}`);
+      const { config, net } = await loadTrainedModel(opts.weights);
+      const dataset = await datasetForConfig(config, { name: opts.dataset, dataDir: opts.dataDir, json: opts.json });
+      spinner.stop();
+      const indices = (opts.index ?? []).map((s) => parseIntOption('--index', s, 0, dataset.test.count - 1));
+      if (indices.length === 0) throw usageError('ERR_BAD_OPTION', '--index needs at least one image index');
+      const size = dataset.test.height * dataset.test.width * dataset.test.channels;
+      const images = new Uint8Array(indices.length * size);
+      const labels = new Uint8Array(indices.length);
+      indices.forEach((idx, i) => {
+        images.set(dataset.test.images.subarray(idx * size, (idx + 1) * size), i * size);
+        labels[i] = dataset.test.labels[idx];
+      });
+      const r = await net.evaluate(images, labels, { scale: config.preprocessing.rescale, offset: config.preprocessing.offset, probs: true });
+      const classes = net.numClasses();
+      const rows = indices.map((index, i) => ({
+        index,
+        probs: Array.from(r.probs!.subarray(i * classes, (i + 1) * classes)),
+        label: labels[i],
+        predicted: argmaxRow(r.probs!, i, classes),
+      }));
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(rows.map((r) => ({ index: r.index, probabilities: r.probs, predicted: r.predicted, label: r.label })))}\n`);
+        return;
+      }
+      process.stdout.write(`${formatPredictionTable(rows, classes)}\n`);
+      if (dataset.classNames.some((n, c) => n !== String(c))) {
+        process.stdout.write(`classes: ${dataset.classNames.map((n, c) => `${c}=${n}`).join(', ')}\n`);
+      }
+    });
 }

@@ -1,0 +1,36 @@
+// The module's table of exports, and nothing else (see exports.h for who registers what).
+#include <napi.h>
+
+#include "addon/errors.h"
+#include "addon/exports.h"
+#include "kernels/kernels.h"
+
+namespace {
+
+Napi::Value SetErrorClass(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  cnn_addon::require(env, info.Length() == 1 && info[0].IsFunction(), "setErrorClass takes a constructor");
+  cnn_addon::set_error_class(env, info[0].As<Napi::Function>());
+  return env.Undefined();
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("setErrorClass", Napi::Function::New(env, SetErrorClass, "setErrorClass"));
+  // CNN_ISA is read once here; a bad value is reported by src/native.ts through initIsa().
+  exports.Set("initIsa", Napi::Function::New(
+                             env,
+                             [](const Napi::CallbackInfo& info) -> Napi::Value {
+                               Napi::Env env = info.Env();
+                               cnn_addon::guarded(env, [] { cnn::kernels::init_isa_from_env(); return 0; });
+                               return env.Undefined();
+                             },
+                             "initIsa"));
+  cnn_addon::register_calculators(env, exports);
+  cnn_addon::register_bench(env, exports);
+  cnn_addon::register_network(env, exports);
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(cnn, Init)

@@ -1,0 +1,73 @@
+// `cnn bench gemm`: times the GEMM off the event loop.
+#include <napi.h>
+
+#include "addon/errors.h"
+#include "core/bench_gemm.h"
+#include "core/error.h"
+
+namespace cnn_addon {
+
+namespace {
+
+class GemmBenchWorker : public Napi::AsyncWorker {
+ public:
+  GemmBenchWorker(Napi::Env env, int m, int n, int k, int threads, double seconds)
+      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), m_(m), n_(n), k_(k),
+        threads_(threads), seconds_(seconds) {}
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+  void Execute() override {
+    try {
+      result_ = cnn::bench_sgemm(m_, n_, k_, threads_, seconds_);
+    } catch (const cnn::Error& e) {
+      code_ = e.code();
+      SetError(e.what());
+    } catch (const std::exception& e) {
+      code_ = cnn::kErrAssert;
+      SetError(e.what());
+    }
+  }
+  void OnOK() override {
+    Napi::Env env = Env();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("M", result_.M);
+    o.Set("N", result_.N);
+    o.Set("K", result_.K);
+    o.Set("threads", result_.threads);
+    o.Set("gflops", result_.gflops);
+    deferred_.Resolve(o);
+  }
+  void OnError(const Napi::Error& e) override {
+    deferred_.Reject(make_error(Env(), code_, e.Message()).Value());
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  int m_, n_, k_, threads_;
+  double seconds_;
+  cnn::GemmBenchResult result_{};
+  std::string code_;
+};
+
+Napi::Value BenchGemm(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  require(env, info.Length() == 5, "benchGemm(M, N, K, threads, minSeconds)");
+  for (size_t i = 0; i < 5; ++i) require(env, info[i].IsNumber(), "benchGemm takes numbers");
+  int m = info[0].As<Napi::Number>().Int32Value(), n = info[1].As<Napi::Number>().Int32Value(),
+      k = info[2].As<Napi::Number>().Int32Value(), t = info[3].As<Napi::Number>().Int32Value();
+  double s = info[4].As<Napi::Number>().DoubleValue();
+  require(env, m >= 1 && n >= 1 && k >= 1 && t >= 1 && s > 0, "benchGemm: sizes and threads must be positive");
+  require(env, double(m) * k + double(k) * n + double(m) * n <= 4e8, "benchGemm: matrices too large (at most 1.6 GB)");
+  auto* worker = new GemmBenchWorker(env, m, n, k, t, s);
+  Napi::Promise p = worker->Promise();
+  worker->Queue();
+  return p;
+}
+
+}  // namespace
+
+void register_bench(Napi::Env env, Napi::Object exports) {
+  exports.Set("benchGemm", Napi::Function::New(env, BenchGemm, "benchGemm"));
+}
+
+}  // namespace cnn_addon

@@ -1,0 +1,31 @@
+// Turns core failures into the one JavaScript error type (CnnError, handed over by src/native.ts at
+// load time) with the core's code, so TypeScript sees `err.code` whatever failed.
+#pragma once
+#include <napi.h>
+
+#include <string>
+
+namespace cnn_addon {
+
+void set_error_class(Napi::Env env, Napi::Function cls);
+Napi::Error make_error(Napi::Env env, const std::string& code, const std::string& message);
+// Runs fn, converting cnn::Error and std::exception into a thrown CnnError.
+template <typename Fn>
+auto guarded(Napi::Env env, Fn&& fn) -> decltype(fn());
+[[noreturn]] void throw_current(Napi::Env env);
+
+// Argument checks at the boundary: a misuse of the addon is a TypeError, never a crash.
+void require(Napi::Env env, bool ok, const std::string& what);
+
+}  // namespace cnn_addon
+
+template <typename Fn>
+auto cnn_addon::guarded(Napi::Env env, Fn&& fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (...) {
+    throw_current(env);
+  }
+}

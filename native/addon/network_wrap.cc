@@ -1,0 +1,428 @@
+// The Network class seen from JavaScript. Training and evaluation run on libuv's worker threads
+// (AsyncProgressQueueWorker / AsyncWorker) over plain pointers into typed arrays that the worker keeps
+// referenced; the JavaScript side sets cancel[0] = 1 to stop after the batch in flight.
+#include <napi.h>
+
+#include <algorithm>
+#include <atomic>
+#include <memory>
+#include <vector>
+
+#include "addon/convert.h"
+#include "addon/errors.h"
+#include "addon/exports.h"
+#include "core/error.h"
+#include "core/network.h"
+
+namespace cnn_addon {
+
+namespace {
+
+// What a worker reads: examples are uint8 pixels, turned into floats one batch at a time.
+struct DataView {
+  const uint8_t* images = nullptr;
+  const uint8_t* labels = nullptr;
+  size_t example_size = 0;
+  size_t count = 0;
+  float scale = 1, offset = 0;
+};
+
+struct TrainProgress {
+  int batches;
+  int seen;
+  int correct;
+  double loss_sum;  // sum over batches of batch loss * batch size
+};
+
+class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env);
+  explicit NetworkWrap(const Napi::CallbackInfo& info);
+
+  cnn::Network& net() { return *net_; }
+  std::atomic<bool> busy{false};
+
+ private:
+  void require_idle(Napi::Env env) {
+    if (busy.load()) throw make_error(env, "ERR_BUSY", "this network is already training or evaluating");
+  }
+  size_t check_param(const Napi::CallbackInfo& info, size_t arg);
+
+  Napi::Value Params(const Napi::CallbackInfo& info);
+  Napi::Value GetParam(const Napi::CallbackInfo& info);
+  Napi::Value SetParam(const Napi::CallbackInfo& info);
+  Napi::Value OptimizerSlots(const Napi::CallbackInfo& info);
+  Napi::Value GetIterations(const Napi::CallbackInfo& info);
+  Napi::Value SetIterations(const Napi::CallbackInfo& info);
+  Napi::Value GetSlot(const Napi::CallbackInfo& info);
+  Napi::Value SetSlot(const Napi::CallbackInfo& info);
+  Napi::Value NumClasses(const Napi::CallbackInfo& info);
+  Napi::Value InputSize(const Napi::CallbackInfo& info);
+  Napi::Value TrainBatches(const Napi::CallbackInfo& info);
+  Napi::Value Evaluate(const Napi::CallbackInfo& info);
+  Napi::Value ForwardAll(const Napi::CallbackInfo& info);
+
+  std::unique_ptr<cnn::Network> net_;
+};
+
+// Keeps JS objects alive for the duration of a worker.
+class KeepAlive {
+ public:
+  void hold(const Napi::Value& v) { refs_.emplace_back(Napi::Persistent(v.As<Napi::Object>())); }
+
+ private:
+  std::vector<Napi::ObjectReference> refs_;
+};
+
+DataView read_data(const Napi::CallbackInfo& info, size_t images_arg, size_t labels_arg, const Napi::Object& opts,
+                   size_t example_size, KeepAlive& keep) {
+  Napi::Env env = info.Env();
+  auto images = require_uint8(info[images_arg], "images");
+  auto labels = require_uint8(info[labels_arg], "labels");
+  DataView d;
+  d.example_size = example_size;
+  d.count = labels.ElementLength();
+  require(env, images.ElementLength() == d.count * example_size,
+          "images must hold labels.length examples of the network's input size");
+  d.images = images.Data();
+  d.labels = labels.Data();
+  d.scale = static_cast<float>(get_number(opts, "scale", 1.0));
+  d.offset = static_cast<float>(get_number(opts, "offset", 0.0));
+  keep.hold(images);
+  keep.hold(labels);
+  return d;
+}
+
+class TrainWorker : public Napi::AsyncProgressQueueWorker<TrainProgress> {
+ public:
+  TrainWorker(Napi::Env env, NetworkWrap* wrap, DataView data, const int32_t* order, size_t order_len, int batch_size,
+              int first_batch, int last_batch, const int32_t* cancel, Napi::Function on_progress)
+      : Napi::AsyncProgressQueueWorker<TrainProgress>(env), deferred_(Napi::Promise::Deferred::New(env)), wrap_(wrap),
+        data_(data), order_(order), order_len_(order_len), batch_size_(batch_size), first_batch_(first_batch),
+        last_batch_(last_batch), cancel_(cancel) {
+    if (!on_progress.IsEmpty()) on_progress_ = Napi::Persistent(on_progress);
+    wrap_ref_ = Napi::Persistent(wrap->Value());
+  }
+  KeepAlive keep;
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+  void Execute(const ExecutionProgress& progress) override {
+    try {
+      cnn::Network& net = wrap_->net();
+      std::vector<float> x(size_t(batch_size_) * data_.example_size);
+      std::vector<int32_t> y(batch_size_);
+      for (int b = first_batch_; b < last_batch_; ++b) {
+        if (__atomic_load_n(cancel_, __ATOMIC_ACQUIRE)) {
+          cancelled_ = true;
+          break;
+        }
+        size_t start = size_t(b) * batch_size_;
+        int n = int(std::min<size_t>(batch_size_, order_len_ - start));
+        for (int i = 0; i < n; ++i) {
+          int32_t idx = order_[start + i];
+          if (idx < 0 || size_t(idx) >= data_.count) throw cnn::Error(cnn::kErrInvalidArgument, "order holds an index out of range");
+          y[i] = data_.labels[idx];
+        }
+        cnn::assemble_batch(data_.images, data_.example_size, order_ + start, n, data_.scale, data_.offset, x.data());
+        cnn::BatchResult r = net.train_batch(x.data(), y.data(), n);
+        state_.batches += 1;
+        state_.seen += n;
+        state_.correct += r.correct;
+        state_.loss_sum += r.loss * n;
+        progress.Send(&state_, 1);
+      }
+    } catch (const cnn::Error& e) {
+      code_ = e.code();
+      SetError(e.what());
+    } catch (const std::exception& e) {
+      code_ = cnn::kErrAssert;
+      SetError(e.what());
+    }
+  }
+  void OnProgress(const TrainProgress* p, size_t count) override {
+    if (on_progress_.IsEmpty() || count == 0) return;
+    Napi::Env env = Env();
+    Napi::HandleScope scope(env);
+    on_progress_.Call({Napi::Number::New(env, p->batches), Napi::Number::New(env, p->seen),
+                       Napi::Number::New(env, p->correct), Napi::Number::New(env, p->loss_sum)});
+  }
+  Napi::Object Result(Napi::Env env) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("batches", state_.batches);
+    o.Set("seen", state_.seen);
+    o.Set("correct", state_.correct);
+    o.Set("lossSum", state_.loss_sum);
+    o.Set("cancelled", cancelled_);
+    return o;
+  }
+  void OnOK() override {
+    wrap_->busy = false;
+    deferred_.Resolve(Result(Env()));
+  }
+  void OnError(const Napi::Error& e) override {
+    wrap_->busy = false;
+    Napi::Error err = make_error(Env(), code_, e.Message());
+    err.Set("progress", Result(Env()));  // what was done before the failure
+    deferred_.Reject(err.Value());
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  NetworkWrap* wrap_;
+  Napi::ObjectReference wrap_ref_;
+  DataView data_;
+  const int32_t* order_;
+  size_t order_len_;
+  int batch_size_, first_batch_, last_batch_;
+  const int32_t* cancel_;
+  Napi::FunctionReference on_progress_;
+  TrainProgress state_{0, 0, 0, 0.0};
+  bool cancelled_ = false;
+  std::string code_;
+};
+
+class EvalWorker : public Napi::AsyncWorker {
+ public:
+  EvalWorker(Napi::Env env, NetworkWrap* wrap, DataView data, int batch_size, bool want_probs)
+      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), wrap_(wrap), data_(data),
+        batch_size_(batch_size), want_probs_(want_probs) {
+    wrap_ref_ = Napi::Persistent(wrap->Value());
+  }
+  KeepAlive keep;
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+  void Execute() override {
+    try {
+      cnn::Network& net = wrap_->net();
+      const int classes = net.num_classes();
+      if (want_probs_) probs_.resize(data_.count * classes);
+      std::vector<float> x(size_t(batch_size_) * data_.example_size);
+      std::vector<int32_t> idx(batch_size_), y(batch_size_);
+      for (size_t start = 0; start < data_.count; start += batch_size_) {
+        int n = int(std::min<size_t>(batch_size_, data_.count - start));
+        for (int i = 0; i < n; ++i) {
+          idx[i] = int32_t(start + i);
+          y[i] = data_.labels[start + i];
+        }
+        cnn::assemble_batch(data_.images, data_.example_size, idx.data(), n, data_.scale, data_.offset, x.data());
+        cnn::BatchResult r =
+            net.evaluate_batch(x.data(), y.data(), n, want_probs_ ? probs_.data() + start * classes : nullptr);
+        loss_sum_ += r.loss * n;
+        correct_ += r.correct;
+      }
+    } catch (const cnn::Error& e) {
+      code_ = e.code();
+      SetError(e.what());
+    } catch (const std::exception& e) {
+      code_ = cnn::kErrAssert;
+      SetError(e.what());
+    }
+  }
+  void OnOK() override {
+    wrap_->busy = false;
+    Napi::Env env = Env();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("lossSum", loss_sum_);
+    o.Set("correct", correct_);
+    o.Set("count", double(data_.count));
+    if (want_probs_) o.Set("probs", copy_to_js(env, probs_.data(), probs_.size()));
+    deferred_.Resolve(o);
+  }
+  void OnError(const Napi::Error& e) override {
+    wrap_->busy = false;
+    deferred_.Reject(make_error(Env(), code_, e.Message()).Value());
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  NetworkWrap* wrap_;
+  Napi::ObjectReference wrap_ref_;
+  DataView data_;
+  int batch_size_;
+  bool want_probs_;
+  std::vector<float> probs_;
+  double loss_sum_ = 0;
+  int correct_ = 0;
+  std::string code_;
+};
+
+Napi::Function NetworkWrap::Define(Napi::Env env) {
+  return DefineClass(env, "Network",
+                     {
+                         InstanceMethod("params", &NetworkWrap::Params),
+                         InstanceMethod("getParam", &NetworkWrap::GetParam),
+                         InstanceMethod("setParam", &NetworkWrap::SetParam),
+                         InstanceMethod("optimizerSlots", &NetworkWrap::OptimizerSlots),
+                         InstanceMethod("getIterations", &NetworkWrap::GetIterations),
+                         InstanceMethod("setIterations", &NetworkWrap::SetIterations),
+                         InstanceMethod("getSlot", &NetworkWrap::GetSlot),
+                         InstanceMethod("setSlot", &NetworkWrap::SetSlot),
+                         InstanceMethod("numClasses", &NetworkWrap::NumClasses),
+                         InstanceMethod("inputSize", &NetworkWrap::InputSize),
+                         InstanceMethod("trainBatches", &NetworkWrap::TrainBatches),
+                         InstanceMethod("evaluate", &NetworkWrap::Evaluate),
+                         InstanceMethod("forwardAll", &NetworkWrap::ForwardAll),
+                     });
+}
+
+NetworkWrap::NetworkWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NetworkWrap>(info) {
+  Napi::Env env = info.Env();
+  require(env, info.Length() == 1 && info[0].IsObject(), "new Network(spec) takes a spec object");
+  cnn::NetworkSpec spec = to_network_spec(info[0].As<Napi::Object>());
+  net_ = guarded(env, [&] { return std::make_unique<cnn::Network>(spec); });
+}
+
+size_t NetworkWrap::check_param(const Napi::CallbackInfo& info, size_t arg) {
+  require(info.Env(), info.Length() > arg && info[arg].IsNumber(), "parameter index must be a number");
+  int64_t i = info[arg].As<Napi::Number>().Int64Value();
+  require(info.Env(), i >= 0 && size_t(i) < net_->params().size(), "parameter index out of range");
+  return size_t(i);
+}
+
+Napi::Value NetworkWrap::Params(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const auto& ps = net_->params();
+  Napi::Array out = Napi::Array::New(env, ps.size());
+  for (size_t i = 0; i < ps.size(); ++i) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("layer", ps[i].layer);
+    o.Set("name", ps[i].name);
+    o.Set("shape", to_js_ints(env, ps[i].shape));
+    o.Set("trainable", ps[i].trainable);
+    out.Set(uint32_t(i), o);
+  }
+  return out;
+}
+
+Napi::Value NetworkWrap::GetParam(const Napi::CallbackInfo& info) {
+  require_idle(info.Env());
+  size_t i = check_param(info, 0);
+  return copy_to_js(info.Env(), net_->param_data(i), net_->param_size(i));
+}
+
+Napi::Value NetworkWrap::SetParam(const Napi::CallbackInfo& info) {
+  require_idle(info.Env());
+  size_t i = check_param(info, 0);
+  require(info.Env(), info.Length() > 1, "setParam(i, data)");
+  auto data = require_float32(info[1], "data");
+  require(info.Env(), data.ElementLength() == net_->param_size(i), "setParam: data length must match the parameter");
+  std::copy(data.Data(), data.Data() + data.ElementLength(), net_->param_data(i));
+  return info.Env().Undefined();
+}
+
+Napi::Value NetworkWrap::OptimizerSlots(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), net_->optimizer_slots());
+}
+Napi::Value NetworkWrap::GetIterations(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), double(net_->iterations()));
+}
+Napi::Value NetworkWrap::SetIterations(const Napi::CallbackInfo& info) {
+  require_idle(info.Env());
+  require(info.Env(), info.Length() == 1 && info[0].IsNumber(), "setIterations(n)");
+  int64_t it = info[0].As<Napi::Number>().Int64Value();
+  require(info.Env(), it >= 0, "iterations must be >= 0");
+  net_->set_iterations(it);
+  return info.Env().Undefined();
+}
+
+Napi::Value NetworkWrap::GetSlot(const Napi::CallbackInfo& info) {
+  require_idle(info.Env());
+  size_t i = check_param(info, 0);
+  require(info.Env(), info.Length() > 1 && info[1].IsNumber(), "getSlot(i, slot)");
+  int s = info[1].As<Napi::Number>().Int32Value();
+  require(info.Env(), s >= 0 && s < net_->optimizer_slots(), "slot out of range");
+  require(info.Env(), net_->params()[i].trainable, "non-trainable parameters have no optimizer state");
+  return copy_to_js(info.Env(), net_->optimizer_slot(i, s), net_->param_size(i));
+}
+
+Napi::Value NetworkWrap::SetSlot(const Napi::CallbackInfo& info) {
+  require_idle(info.Env());
+  size_t i = check_param(info, 0);
+  require(info.Env(), info.Length() > 2 && info[1].IsNumber(), "setSlot(i, slot, data)");
+  int s = info[1].As<Napi::Number>().Int32Value();
+  require(info.Env(), s >= 0 && s < net_->optimizer_slots(), "slot out of range");
+  require(info.Env(), net_->params()[i].trainable, "non-trainable parameters have no optimizer state");
+  auto data = require_float32(info[2], "data");
+  require(info.Env(), data.ElementLength() == net_->param_size(i), "setSlot: data length must match the parameter");
+  std::copy(data.Data(), data.Data() + data.ElementLength(), net_->optimizer_slot(i, s));
+  return info.Env().Undefined();
+}
+
+Napi::Value NetworkWrap::NumClasses(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), net_->num_classes());
+}
+Napi::Value NetworkWrap::InputSize(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), double(net_->input_size()));
+}
+
+// trainBatches(images, labels, order Int32Array, {batchSize, scale, offset, firstBatch, lastBatch},
+//              onProgress(batches, seen, correct, lossSum) | null, cancel Int32Array(1))
+Napi::Value NetworkWrap::TrainBatches(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  require(env, info.Length() == 6, "trainBatches takes 6 arguments");
+  require(env, info[3].IsObject(), "trainBatches: options must be an object");
+  require_idle(env);
+  Napi::Object opts = info[3].As<Napi::Object>();
+  KeepAlive scratch;
+  DataView data = read_data(info, 0, 1, opts, net_->input_size(), scratch);
+  auto order = require_int32(info[2], "order");
+  auto cancel = require_int32(info[5], "cancel");
+  require(env, cancel.ElementLength() >= 1, "cancel must hold at least one element");
+  int batch_size = get_int(opts, "batchSize", 32);
+  require(env, batch_size >= 1 && batch_size <= 65536, "batchSize must be between 1 and 65536");
+  int total_batches = int((order.ElementLength() + batch_size - 1) / batch_size);
+  int first = get_int(opts, "firstBatch", 0), last = get_int(opts, "lastBatch", total_batches);
+  require(env, first >= 0 && first <= last && last <= total_batches, "firstBatch/lastBatch out of range");
+  Napi::Function on_progress;
+  if (info[4].IsFunction()) on_progress = info[4].As<Napi::Function>();
+  auto* worker = new TrainWorker(env, this, data, order.Data(), order.ElementLength(), batch_size, first, last,
+                                 cancel.Data(), on_progress);
+  worker->keep.hold(info[0]);
+  worker->keep.hold(info[1]);
+  worker->keep.hold(info[2]);
+  worker->keep.hold(info[5]);
+  Napi::Promise p = worker->Promise();
+  busy = true;
+  worker->Queue();
+  return p;
+}
+
+// evaluate(images, labels, {batchSize, scale, offset, probs: bool})
+Napi::Value NetworkWrap::Evaluate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  require(env, info.Length() == 3 && info[2].IsObject(), "evaluate(images, labels, options)");
+  require_idle(env);
+  Napi::Object opts = info[2].As<Napi::Object>();
+  KeepAlive scratch;
+  DataView data = read_data(info, 0, 1, opts, net_->input_size(), scratch);
+  int batch_size = get_int(opts, "batchSize", 256);
+  require(env, batch_size >= 1 && batch_size <= 65536, "batchSize must be between 1 and 65536");
+  auto* worker = new EvalWorker(env, this, data, batch_size, get_bool(opts, "probs", false));
+  worker->keep.hold(info[0]);
+  worker->keep.hold(info[1]);
+  Napi::Promise p = worker->Promise();
+  busy = true;
+  worker->Queue();
+  return p;
+}
+
+// forwardAll(x Float32Array of one example) -> Float32Array[] (each layer's output)
+Napi::Value NetworkWrap::ForwardAll(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  require_idle(env);
+  require(env, info.Length() == 1, "forwardAll(x)");
+  auto x = require_float32(info[0], "x");
+  require(env, x.ElementLength() == net_->input_size(), "forwardAll: x must hold one example");
+  auto outs = guarded(env, [&] { return net_->forward_all(x.Data()); });
+  Napi::Array arr = Napi::Array::New(env, outs.size());
+  for (size_t i = 0; i < outs.size(); ++i) arr.Set(uint32_t(i), copy_to_js(env, outs[i].data(), outs[i].size()));
+  return arr;
+}
+
+}  // namespace
+
+void register_network(Napi::Env env, Napi::Object exports) {
+  exports.Set("Network", NetworkWrap::Define(env));
+}
+
+}  // namespace cnn_addon

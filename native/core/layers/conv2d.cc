@@ -1,0 +1,179 @@
+#include "core/layers/conv2d.h"
+
+#include <algorithm>
+
+#include "core/error.h"
+#include "core/initializers.h"
+#include "core/parallel.h"
+#include "core/thread_pool.h"
+
+namespace cnn {
+
+void transpose_hwc_to_chw(const float* src, float* dst, int n, int h, int w, int c) {
+  size_t plane = size_t(h) * w, item = plane * c;
+  parallel_for(size_t(n) * c, 8, [&](size_t b, size_t e) {
+    for (size_t t = b; t < e; ++t) {
+      size_t i = t / c, ch = t % c;
+      const float* s = src + i * item + ch;
+      float* d = dst + i * item + ch * plane;
+      for (size_t p = 0; p < plane; ++p) d[p] = s[p * c];
+    }
+  });
+}
+
+void transpose_chw_to_hwc(const float* src, float* dst, int n, int c, int h, int w) {
+  size_t plane = size_t(h) * w, item = plane * c;
+  parallel_for(size_t(n) * c, 8, [&](size_t b, size_t e) {
+    for (size_t t = b; t < e; ++t) {
+      size_t i = t / c, ch = t % c;
+      const float* s = src + i * item + ch * plane;
+      float* d = dst + i * item + ch;
+      for (size_t p = 0; p < plane; ++p) d[p * c] = s[p];
+    }
+  });
+}
+
+Conv2DLayer::Conv2DLayer(const LayerSpec& spec, int index, InitContext& init)
+    : Layer(spec, index), act_(parse_activation(spec.activation)) {
+  const std::string& nm = spec.name;
+  CNN_CHECK(spec.input_shape.size() == 3, nm + ": Conv2D needs a 3-D input per example, got " + shape_text(spec.input_shape));
+  CNN_CHECK(spec.filters > 0, nm + ": filters must be positive");
+  for (int i = 0; i < 2; ++i) {
+    CNN_CHECK(spec.kernel_size[i] > 0, nm + ": kernel_size must be positive");
+    CNN_CHECK(spec.strides[i] > 0, nm + ": strides must be positive");
+    CNN_CHECK(spec.dilation_rate[i] > 0, nm + ": dilation_rate must be positive");
+  }
+  bool strided = spec.strides[0] > 1 || spec.strides[1] > 1;
+  bool dilated = spec.dilation_rate[0] > 1 || spec.dilation_rate[1] > 1;
+  CNN_CHECK(!(strided && dilated), nm + ": strides > 1 together with dilation_rate > 1 is not supported (as in Keras)");
+  const auto& s = spec.input_shape;
+  if (spec.channels_first) {
+    in_c_ = s[0], in_h_ = s[1], in_w_ = s[2];
+  } else {
+    in_h_ = s[0], in_w_ = s[1], in_c_ = s[2];
+  }
+  filters_ = spec.filters;
+  try {
+    geo_ = kernels::make_conv_geometry(1, in_h_, in_w_, in_c_, spec.kernel_size[0], spec.kernel_size[1],
+                                       spec.strides[0], spec.strides[1], spec.dilation_rate[0], spec.dilation_rate[1],
+                                       spec.padding_same);
+  } catch (const Error& e) {
+    throw Error(e.code(), nm + ": " + e.what());
+  }
+  patch_ = size_t(geo_.k_h) * geo_.k_w * in_c_;
+  positions_ = size_t(geo_.out_h) * geo_.out_w;
+  if (spec.channels_first)
+    set_output_shape({filters_, geo_.out_h, geo_.out_w});
+  else
+    set_output_shape({geo_.out_h, geo_.out_w, filters_});
+  add_param("kernel", {geo_.k_h, geo_.k_w, in_c_, filters_}, true);
+  params_[0].regularizer = spec.kernel_regularizer;
+  initialize(spec.kernel_initializer, params_[0].info.shape, init.next_key(), params_[0].value, nm + ".kernel");
+  if (spec.use_bias) {
+    add_param("bias", {filters_}, true);
+    params_[1].regularizer = spec.bias_regularizer;
+    initialize(spec.bias_initializer, params_[1].info.shape, init.next_key(), params_[1].value, nm + ".bias");
+  }
+  sums_.resize(size_t(filters_));
+}
+
+int Conv2DLayer::chunk_examples() const {
+  size_t per_example = positions_ * patch_;
+  return int(std::max<size_t>(1, kColumnBudget / std::max<size_t>(per_example, 1)));
+}
+
+void Conv2DLayer::reserve(int max_batch) {
+  size_t chunk = size_t(std::min(max_batch, chunk_examples()));
+  cols_.resize(chunk * positions_ * patch_);
+  dcols_.resize(chunk * positions_ * patch_);
+  if (act_ != Activation::linear) z_.resize(size_t(max_batch) * out_size_);
+  if (spec_.channels_first) {
+    x_nhwc_.resize(size_t(max_batch) * in_size_);
+    dx_nhwc_.resize(size_t(max_batch) * in_size_);
+    z_nhwc_.resize(size_t(max_batch) * out_size_);
+  }
+}
+
+// Every example's rows of the column matrix are independent, so examples are expanded in parallel.
+void Conv2DLayer::im2col_chunk(const float* x_nhwc, int first, int count, float* cols) const {
+  ThreadPool::global().run(count, [&](int i) {
+    kernels::im2col_nhwc(geo_, x_nhwc + size_t(first + i) * in_size_, cols + size_t(i) * positions_ * patch_);
+  });
+}
+
+void Conv2DLayer::forward(const float* x, float* y, int n, const RunContext&) {
+  const float* xin = x;
+  if (spec_.channels_first) {
+    transpose_chw_to_hwc(x, x_nhwc_.data(), n, in_c_, in_h_, in_w_);
+    xin = x_nhwc_.data();
+  }
+  // Conv output in NHWC: straight into y when nothing follows, else into the buffer the next step reads.
+  float* z_out = act_ == Activation::linear ? y : z_.data();
+  float* conv_out = spec_.channels_first ? z_nhwc_.data() : z_out;
+  const float* w = params_[0].value.data();
+  const float* b = spec_.use_bias ? params_[1].value.data() : nullptr;
+  ThreadPool* pool = &ThreadPool::global();
+  int chunk = chunk_examples();
+  for (int first = 0; first < n; first += chunk) {
+    int count = std::min(chunk, n - first);
+    int rows = int(size_t(count) * positions_);
+    im2col_chunk(xin, first, count, cols_.data());
+    float* out = conv_out + size_t(first) * out_size_;
+    kernels::sgemm(false, false, rows, filters_, int(patch_), 1.0f, cols_.data(), int(patch_), w, filters_, 0.0f, out,
+                   filters_, pool);
+    if (b) {
+      parallel_for(size_t(rows), 256, [&](size_t r0, size_t r1) {
+        for (size_t r = r0; r < r1; ++r)
+          for (int f = 0; f < filters_; ++f) out[r * filters_ + f] += b[f];
+      });
+    }
+  }
+  if (spec_.channels_first) transpose_hwc_to_chw(conv_out, z_out, n, geo_.out_h, geo_.out_w, filters_);
+  if (act_ != Activation::linear) {
+    size_t last = size_t(out_shape_.back());
+    activation_forward(act_, z_out, y, size_t(n) * out_size_ / last, last);
+  }
+}
+
+void Conv2DLayer::backward(const float* x, const float* y, float* dy, float* dx, int n) {
+  if (!dy_is_preactivation) {
+    size_t last = size_t(out_shape_.back());
+    activation_backward(act_, z_.data(), y, dy, size_t(n) * out_size_ / last, last);
+  }
+  const float* dz = dy;  // NHWC gradient with respect to the conv output
+  const float* xin = x;
+  if (spec_.channels_first) {
+    transpose_chw_to_hwc(dy, z_nhwc_.data(), n, filters_, geo_.out_h, geo_.out_w);
+    dz = z_nhwc_.data();
+    xin = x_nhwc_.data();  // still holds this batch's transposed input from forward()
+  }
+  float* dxin = spec_.channels_first ? (dx ? dx_nhwc_.data() : nullptr) : dx;
+  ThreadPool* pool = &ThreadPool::global();
+  float* dw = params_[0].grad.data();
+  const float* w = params_[0].value.data();
+  int chunk = chunk_examples();
+  for (int first = 0; first < n; first += chunk) {
+    int count = std::min(chunk, n - first);
+    int rows = int(size_t(count) * positions_);
+    const float* dzc = dz + size_t(first) * out_size_;
+    im2col_chunk(xin, first, count, cols_.data());
+    // dW (+)= cols^T dZ: chunks accumulate in a fixed order.
+    kernels::sgemm(true, false, int(patch_), filters_, rows, 1.0f, cols_.data(), int(patch_), dzc, filters_,
+                   first == 0 ? 0.0f : 1.0f, dw, filters_, pool);
+    if (dxin) {
+      kernels::sgemm(false, true, rows, int(patch_), filters_, 1.0f, dzc, filters_, w, filters_, 0.0f, dcols_.data(),
+                     int(patch_), pool);
+      ThreadPool::global().run(count, [&](int i) {
+        kernels::col2im_nhwc(geo_, dcols_.data() + size_t(i) * positions_ * patch_,
+                             dxin + size_t(first + i) * in_size_);
+      });
+    }
+  }
+  if (spec_.use_bias) {
+    column_sums(dz, size_t(n) * positions_, size_t(filters_), scratch_, sums_.data());
+    for (int f = 0; f < filters_; ++f) params_[1].grad[f] = float(sums_[f]);
+  }
+  if (spec_.channels_first && dx) transpose_hwc_to_chw(dxin, dx, n, in_h_, in_w_, in_c_);
+}
+
+}  // namespace cnn

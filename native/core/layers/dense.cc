@@ -1,0 +1,66 @@
+#include "core/layers/dense.h"
+
+#include "core/error.h"
+#include "core/initializers.h"
+#include "core/parallel.h"
+#include "core/thread_pool.h"
+#include "kernels/kernels.h"
+
+namespace cnn {
+
+DenseLayer::DenseLayer(const LayerSpec& spec, int index, InitContext& init)
+    : Layer(spec, index), act_(parse_activation(spec.activation)) {
+  CNN_CHECK(spec.units > 0, spec.name + ": units must be positive");
+  in_units_ = spec.input_shape.back();
+  out_units_ = spec.units;
+  rows_per_example_ = in_size_ / size_t(in_units_);
+  std::vector<int> out = spec.input_shape;
+  out.back() = out_units_;
+  set_output_shape(out);
+  add_param("kernel", {in_units_, out_units_}, true);
+  params_[0].regularizer = spec.kernel_regularizer;
+  initialize(spec.kernel_initializer, params_[0].info.shape, init.next_key(), params_[0].value, spec.name + ".kernel");
+  if (spec.use_bias) {
+    add_param("bias", {out_units_}, true);
+    params_[1].regularizer = spec.bias_regularizer;
+    initialize(spec.bias_initializer, params_[1].info.shape, init.next_key(), params_[1].value, spec.name + ".bias");
+  }
+  sums_.resize(size_t(out_units_));
+}
+
+void DenseLayer::reserve(int max_batch) {
+  if (act_ != Activation::linear) z_.resize(size_t(max_batch) * out_size_);
+}
+
+void DenseLayer::forward(const float* x, float* y, int n, const RunContext&) {
+  int rows = int(size_t(n) * rows_per_example_);
+  float* z = act_ == Activation::linear ? y : z_.data();
+  const float* w = params_[0].value.data();
+  kernels::sgemm(false, false, rows, out_units_, in_units_, 1.0f, x, in_units_, w, out_units_, 0.0f, z, out_units_,
+                 &ThreadPool::global());
+  if (spec_.use_bias) {
+    const float* b = params_[1].value.data();
+    parallel_for(size_t(rows), 64, [&](size_t r0, size_t r1) {
+      for (size_t r = r0; r < r1; ++r)
+        for (int o = 0; o < out_units_; ++o) z[r * out_units_ + o] += b[o];
+    });
+  }
+  if (act_ != Activation::linear) activation_forward(act_, z, y, size_t(rows), size_t(out_units_));
+}
+
+void DenseLayer::backward(const float* x, const float* y, float* dy, float* dx, int n) {
+  int rows = int(size_t(n) * rows_per_example_);
+  if (!dy_is_preactivation) activation_backward(act_, z_.data(), y, dy, size_t(rows), size_t(out_units_));
+  ThreadPool* pool = &ThreadPool::global();
+  kernels::sgemm(true, false, in_units_, out_units_, rows, 1.0f, x, in_units_, dy, out_units_, 0.0f,
+                 params_[0].grad.data(), out_units_, pool);
+  if (spec_.use_bias) {
+    column_sums(dy, size_t(rows), size_t(out_units_), scratch_, sums_.data());
+    for (int o = 0; o < out_units_; ++o) params_[1].grad[o] = float(sums_[o]);
+  }
+  if (dx)
+    kernels::sgemm(false, true, rows, in_units_, out_units_, 1.0f, dy, out_units_, params_[0].value.data(), out_units_,
+                   0.0f, dx, in_units_, pool);
+}
+
+}  // namespace cnn

@@ -1,0 +1,23 @@
+// Dense: y = f(x W + b) on the last axis (W is (in, out) as in Keras); leading axes are batch-like.
+#pragma once
+#include "core/activations.h"
+#include "core/layers/layer.h"
+
+namespace cnn {
+
+class DenseLayer : public Layer {
+ public:
+  DenseLayer(const LayerSpec& spec, int index, InitContext& init);
+  void reserve(int max_batch) override;
+  void forward(const float* x, float* y, int n, const RunContext& ctx) override;
+  void backward(const float* x, const float* y, float* dy, float* dx, int n) override;
+
+ private:
+  Activation act_;
+  int in_units_, out_units_;
+  size_t rows_per_example_;  // product of the leading axes of one example
+  std::vector<float> z_;     // pre-activation, kept for the activation's derivative
+  std::vector<double> sums_, scratch_;
+};
+
+}  // namespace cnn

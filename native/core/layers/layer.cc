@@ -1,0 +1,50 @@
+#include "core/layers/layer.h"
+
+#include "core/error.h"
+#include "core/rng.h"
+
+namespace cnn {
+
+uint64_t InitContext::next_key() { return derive_key(derive_key(seed, 0x1417), next_param++); }
+
+size_t shape_size(const std::vector<int>& shape) {
+  size_t s = 1;
+  for (int d : shape) s *= size_t(d);
+  return s;
+}
+
+std::string shape_text(const std::vector<int>& shape) {
+  std::string s = "(";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + ")";
+}
+
+Layer::Layer(const LayerSpec& spec, int index) : spec_(spec), index_(index) {
+  for (int d : spec.input_shape) CNN_CHECK(d > 0, spec.name + ": input shape " + shape_text(spec.input_shape) + " has an empty dimension");
+  CNN_CHECK(!spec.input_shape.empty(), spec.name + ": input shape is missing");
+  in_size_ = shape_size(spec.input_shape);
+}
+
+void Layer::set_output_shape(std::vector<int> shape) {
+  for (int d : shape) CNN_CHECK(d > 0, spec_.name + ": output shape " + shape_text(shape) + " is empty");
+  if (!spec_.output_shape.empty())
+    CNN_CHECK(spec_.output_shape == shape, spec_.name + ": declared output shape " + shape_text(spec_.output_shape) +
+                                              " but the layer computes " + shape_text(shape));
+  out_shape_ = std::move(shape);
+  out_size_ = shape_size(out_shape_);
+}
+
+Param& Layer::add_param(const std::string& name, std::vector<int> shape, bool trainable) {
+  Param p;
+  p.info.layer = spec_.name;
+  p.info.name = name;
+  p.info.shape = std::move(shape);
+  p.info.trainable = trainable;
+  size_t size = shape_size(p.info.shape);
+  p.value.assign(size, 0.0f);
+  if (trainable) p.grad.assign(size, 0.0f);
+  params_.push_back(std::move(p));
+  return params_.back();
+}
+
+}  // namespace cnn

@@ -1,0 +1,77 @@
+// The layer interface the Network drives. Every tensor is [n, ...] batch-first; a layer sees its input
+// and output as flat rows of in_size()/out_size() floats per example, shaped as the spec says.
+// Buffers: a layer owns whatever it must keep between forward and backward (pre-activations, masks,
+// normalized inputs) and its scratch; reserve(max_batch) sizes them once, so steady-state batches of at
+// most max_batch examples allocate nothing.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/network.h"
+
+namespace cnn {
+
+struct Param {
+  ParamInfo info;
+  std::vector<float> value;
+  std::vector<float> grad;  // trainable parameters only; backward() overwrites it
+  RegularizerSpec regularizer;
+};
+
+struct RunContext {
+  bool training = false;
+  int64_t iteration = 0;  // optimizer iterations before this step (keys the dropout masks)
+};
+
+// Where parameters get their random keys: (network seed, index of the parameter in the network).
+struct InitContext {
+  uint64_t seed = 0;
+  size_t next_param = 0;
+  uint64_t next_key();
+};
+
+class Layer {
+ public:
+  Layer(const LayerSpec& spec, int index);
+  virtual ~Layer() = default;
+  Layer(const Layer&) = delete;
+  Layer& operator=(const Layer&) = delete;
+
+  const LayerSpec& spec() const { return spec_; }
+  const std::vector<int>& output_shape() const { return out_shape_; }
+  size_t in_size() const { return in_size_; }
+  size_t out_size() const { return out_size_; }
+  std::vector<Param>& params() { return params_; }
+
+  virtual void reserve(int max_batch) {}
+  virtual void forward(const float* x, float* y, int n, const RunContext& ctx) = 0;
+  // dy holds dL/dy and may be overwritten. dx receives dL/dx, or is null when nobody needs it.
+  // x and y are the ones of the last forward() (training mode).
+  virtual void backward(const float* x, const float* y, float* dy, float* dx, int n) = 0;
+  // Applies state updates that must wait until the step is known to be good (BN moving statistics).
+  virtual void commit() {}
+
+  // Set by the Network on the last layer when softmax and cross-entropy are fused: the incoming dy is
+  // then already the gradient with respect to the pre-activation.
+  bool dy_is_preactivation = false;
+
+ protected:
+  void set_output_shape(std::vector<int> shape);
+  Param& add_param(const std::string& name, std::vector<int> shape, bool trainable);
+
+  LayerSpec spec_;
+  int index_;
+  std::vector<int> out_shape_;
+  size_t in_size_ = 0, out_size_ = 0;
+  std::vector<Param> params_;
+};
+
+// Builds a layer from its spec (spec.input_shape must be set); initializes its parameters.
+std::unique_ptr<Layer> make_layer(const LayerSpec& spec, int index, InitContext& init);
+
+size_t shape_size(const std::vector<int>& shape);
+std::string shape_text(const std::vector<int>& shape);
+
+}  // namespace cnn

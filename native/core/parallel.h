@@ -1,0 +1,22 @@
+// Batch-parallel helpers over ThreadPool::global(). Results never depend on the number of threads:
+// ranges write disjoint outputs, and reductions sum fixed-size row blocks in block order.
+#pragma once
+#include <cstddef>
+#include <functional>
+#include <vector>
+
+namespace cnn {
+
+// Calls fn(begin, end) on contiguous sub-ranges of [0, count), each at least `grain` long (except the
+// last), in parallel. Small counts run inline.
+void parallel_for(size_t count, size_t grain, const std::function<void(size_t begin, size_t end)>& fn);
+
+// out[c] = sum over rows r of a[r*cols + c], accumulated in double. The row blocks are fixed by `rows`
+// alone, so the result is bit-identical for any thread count. `scratch` is reused between calls.
+void column_sums(const float* a, size_t rows, size_t cols, std::vector<double>& scratch, double* out);
+
+// Same, for two products at once: s1[c] = sum a[r,c], s2[c] = sum a[r,c]*b[r,c] (b may equal a).
+void column_sums2(const float* a, const float* b, size_t rows, size_t cols, std::vector<double>& scratch,
+                  double* s1, double* s2);
+
+}  // namespace cnn

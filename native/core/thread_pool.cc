@@ -1,0 +1,150 @@
+#include "core/thread_pool.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "core/error.h"
+
+namespace cnn {
+
+namespace {
+// True on a pool worker and on a caller while it runs tasks: a nested run() executes inline.
+thread_local bool t_inside_pool = false;
+}  // namespace
+
+struct ThreadPool::Impl {
+  int threads = 1;
+  std::vector<std::thread> workers;
+  std::mutex mu;
+  std::condition_variable wake, done;
+  const std::function<void(int)>* job = nullptr;
+  int tasks = 0;
+  std::atomic<int> next{0};
+  int active = 0;          // workers still inside the current job
+  uint64_t generation = 0;
+  bool stop = false;
+  std::mutex run_mu;       // one run() at a time per pool
+  std::exception_ptr error;  // the first task failure of the current job (guarded by mu)
+
+  // Runs tasks until none are left; a failing task stops the handing out and is rethrown by run().
+  void work_on_job() {
+    for (;;) {
+      int t = next.fetch_add(1);
+      if (t >= tasks) break;
+      try {
+        (*job)(t);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(mu);
+        if (!error) error = std::current_exception();
+        next.store(tasks);
+      }
+    }
+  }
+
+  void worker_loop() {
+    t_inside_pool = true;
+    uint64_t seen = 0;
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> lock(mu);
+        wake.wait(lock, [&] { return stop || generation != seen; });
+        if (stop) return;
+        seen = generation;
+      }
+      work_on_job();
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        if (--active == 0) done.notify_all();
+      }
+    }
+  }
+};
+
+ThreadPool::ThreadPool(int threads) : impl_(new Impl()) {
+  impl_->threads = std::max(1, threads);
+  for (int i = 1; i < impl_->threads; ++i) impl_->workers.emplace_back([this] { impl_->worker_loop(); });
+}
+
+ThreadPool::~ThreadPool() {
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    impl_->stop = true;
+  }
+  impl_->wake.notify_all();
+  for (auto& w : impl_->workers) w.join();
+  delete impl_;
+}
+
+int ThreadPool::size() const { return impl_->threads; }
+
+void ThreadPool::run(int tasks, const std::function<void(int task)>& fn) {
+  if (tasks <= 0) return;
+  if (t_inside_pool || impl_->threads == 1 || tasks == 1) {
+    for (int t = 0; t < tasks; ++t) fn(t);
+    return;
+  }
+  std::lock_guard<std::mutex> serial(impl_->run_mu);
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    impl_->job = &fn;
+    impl_->tasks = tasks;
+    impl_->next.store(0);
+    impl_->active = int(impl_->workers.size());
+    impl_->error = nullptr;
+    ++impl_->generation;
+  }
+  impl_->wake.notify_all();
+  t_inside_pool = true;
+  impl_->work_on_job();
+  t_inside_pool = false;
+  std::exception_ptr error;
+  {
+    std::unique_lock<std::mutex> lock(impl_->mu);
+    impl_->done.wait(lock, [&] { return impl_->active == 0; });
+    impl_->job = nullptr;
+    error = impl_->error;
+    impl_->error = nullptr;
+  }
+  if (error) std::rethrow_exception(error);
+}
+
+int ThreadPool::default_threads() {
+  if (const char* env = std::getenv("CNN_THREADS")) {
+    char* end = nullptr;
+    long n = std::strtol(env, &end, 10);
+    if (end != env && *end == '\0' && n >= 1 && n <= 1024) return int(n);
+  }
+  unsigned hc = std::thread::hardware_concurrency();
+  return hc ? int(hc) : 1;
+}
+
+namespace {
+std::mutex g_global_mu;
+std::unique_ptr<ThreadPool>& global_slot() {
+  static std::unique_ptr<ThreadPool> pool;
+  return pool;
+}
+}  // namespace
+
+ThreadPool& ThreadPool::global() {
+  std::lock_guard<std::mutex> lock(g_global_mu);
+  auto& slot = global_slot();
+  if (!slot) slot.reset(new ThreadPool(default_threads()));
+  return *slot;
+}
+
+void ThreadPool::set_global_threads(int threads) {
+  CNN_CHECK(threads >= 1 && threads <= 1024, "thread count must be between 1 and 1024");
+  std::lock_guard<std::mutex> lock(g_global_mu);
+  auto& slot = global_slot();
+  if (slot && slot->size() == threads) return;
+  slot.reset(new ThreadPool(threads));
+}
+
+}  // namespace cnn

@@ -1,0 +1,150 @@
+// CPU detection and the kernel table. The table starts as the reference kernels; at load time the
+// best ISA that both the CPU and the OS support overrides it, unless CNN_ISA forces a choice.
+#include "kernels/dispatch.h"
+
+#include <cstdlib>
+#include <mutex>
+#include <string>
+
+#include "core/error.h"
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include <cpuid.h>
+#endif
+
+namespace cnn::kernels {
+
+namespace {
+
+#if defined(__x86_64__) || defined(_M_X64)
+uint64_t read_xcr0() {
+  uint32_t eax, edx;
+  __asm__ volatile("xgetbv" : "=a"(eax), "=d"(edx) : "c"(0));
+  return (uint64_t(edx) << 32) | eax;
+}
+
+void detect_x86(bool& avx2, bool& avx512) {
+  unsigned a, b, c, d;
+  avx2 = avx512 = false;
+  if (!__get_cpuid(1, &a, &b, &c, &d)) return;
+  const bool osxsave = c & (1u << 27), avx = c & (1u << 28), fma = c & (1u << 12);
+  if (!osxsave || !avx) return;
+  const uint64_t xcr0 = read_xcr0();
+  const bool os_ymm = (xcr0 & 0x6) == 0x6;      // SSE and AVX state
+  const bool os_zmm = (xcr0 & 0xe6) == 0xe6;    // plus opmask, ZMM_Hi256, Hi16_ZMM
+  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return;
+  const bool has_avx2 = b & (1u << 5);
+  const bool f = b & (1u << 16), dq = b & (1u << 17), bw = b & (1u << 30), vl = b & (1u << 31);
+  avx2 = os_ymm && has_avx2 && fma;
+  avx512 = avx2 && os_zmm && f && dq && bw && vl;
+}
+#endif
+
+struct State {
+  KernelTable table;
+  std::vector<Isa> available;
+  std::once_flag init;
+};
+
+State& state() {
+  static State s;
+  std::call_once(s.init, [&] {
+    s.available.push_back(Isa::scalar);
+#if defined(__x86_64__) || defined(_M_X64)
+    bool avx2 = false, avx512 = false;
+    detect_x86(avx2, avx512);
+#if defined(CNN_HAVE_AVX2)
+    if (avx2) s.available.push_back(Isa::avx2);
+#endif
+#if defined(CNN_HAVE_AVX512)
+    if (avx512) s.available.push_back(Isa::avx512);
+#endif
+    (void)avx2;
+    (void)avx512;
+#endif
+#if defined(CNN_HAVE_NEON)
+    s.available.push_back(Isa::neon);  // every aarch64 CPU has Advanced SIMD
+#endif
+    fill_table_ref(s.table);
+    Isa best = s.available.back();
+    if (best != Isa::scalar) {
+      // Filled directly (not via select_isa) to avoid re-entering call_once.
+#if defined(CNN_HAVE_AVX2)
+      if (best == Isa::avx2) fill_table_avx2(s.table);
+#endif
+#if defined(CNN_HAVE_AVX512)
+      if (best == Isa::avx512) fill_table_avx512(s.table);
+#endif
+#if defined(CNN_HAVE_NEON)
+      if (best == Isa::neon) fill_table_neon(s.table);
+#endif
+    }
+  });
+  return s;
+}
+
+std::string available_list() {
+  std::string out;
+  for (Isa i : state().available) out += (out.empty() ? "" : ", ") + std::string(isa_name(i));
+  return out;
+}
+
+}  // namespace
+
+const char* isa_name(Isa isa) {
+  switch (isa) {
+    case Isa::scalar: return "scalar";
+    case Isa::avx2: return "avx2";
+    case Isa::avx512: return "avx512";
+    case Isa::neon: return "neon";
+  }
+  return "unknown";
+}
+
+std::vector<Isa> cpu_isas() { return state().available; }
+
+Isa active_isa() { return state().table.isa; }
+
+const KernelTable& table() { return state().table; }
+
+void select_isa(Isa isa) {
+  State& s = state();
+  bool ok = false;
+  for (Isa i : s.available) ok = ok || i == isa;
+  if (!ok)
+    throw Error(kErrIsaUnavailable, std::string("CNN_ISA=") + isa_name(isa) +
+                                        " is not available on this CPU or build (available: " + available_list() + ")");
+  KernelTable t;
+  fill_table_ref(t);
+#if defined(CNN_HAVE_AVX2)
+  if (isa == Isa::avx2) fill_table_avx2(t);
+#endif
+#if defined(CNN_HAVE_AVX512)
+  if (isa == Isa::avx512) fill_table_avx512(t);
+#endif
+#if defined(CNN_HAVE_NEON)
+  if (isa == Isa::neon) fill_table_neon(t);
+#endif
+  s.table = t;
+}
+
+void select_isa_by_name(const std::string& name) {
+  if (name == "scalar") return select_isa(Isa::scalar);
+  if (name == "avx2") return select_isa(Isa::avx2);
+  if (name == "avx512") return select_isa(Isa::avx512);
+  if (name == "neon") return select_isa(Isa::neon);
+  throw Error(kErrIsaUnavailable, "CNN_ISA=" + name + " is not a known ISA (use scalar, avx2, avx512 or neon; available here: " +
+                                      available_list() + ")");
+}
+
+void init_isa_from_env() {
+  const char* env = std::getenv("CNN_ISA");
+  if (env && *env) select_isa_by_name(env);
+}
+
+void sgemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A, int lda, const float* B,
+           int ldb, float beta, float* C, int ldc, ThreadPool* pool) {
+  sgemm_packed(table().gemm_ukernel, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, pool);
+}
+
+}  // namespace cnn::kernels

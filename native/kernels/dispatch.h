@@ -1,0 +1,28 @@
+// The kernel table behind kernels.h: filled from ref/ first, then overridden by the best ISA the CPU
+// has (or the one CNN_ISA names). Only dispatch.cc and the per-ISA fill functions touch it.
+#pragma once
+#include "kernels/gemm_packed.h"
+#include "kernels/kernels.h"
+
+namespace cnn::kernels {
+
+struct KernelTable {
+  Isa isa = Isa::scalar;
+  GemmMicroKernel gemm_ukernel;  // the register tile the packed GEMM drives
+};
+
+const KernelTable& table();
+
+// Each ISA contributes its overrides (defined in its own folder, compiled with its own flags).
+void fill_table_ref(KernelTable& t);
+#if defined(CNN_HAVE_AVX2)
+void fill_table_avx2(KernelTable& t);
+#endif
+#if defined(CNN_HAVE_AVX512)
+void fill_table_avx512(KernelTable& t);
+#endif
+#if defined(CNN_HAVE_NEON)
+void fill_table_neon(KernelTable& t);
+#endif
+
+}  // namespace cnn::kernels

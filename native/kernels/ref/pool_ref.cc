@@ -1,0 +1,110 @@
+// Max and average pooling for NHWC, Keras semantics: padded cells never win a max, and an average
+// divides by the number of real cells in its window.
+#include <algorithm>
+#include <cstring>
+#include <limits>
+
+#include "core/error.h"
+#include "kernels/kernels.h"
+
+namespace cnn::kernels {
+
+PoolGeometry make_pool_geometry(int batch, int in_h, int in_w, int c, int pool_h, int pool_w, int stride_h,
+                                int stride_w, bool padding_same) {
+  CNN_CHECK(batch >= 0 && in_h >= 1 && in_w >= 1 && c >= 1, "pooling input dimensions must be positive");
+  CNN_CHECK(pool_h >= 1 && pool_w >= 1 && stride_h >= 1 && stride_w >= 1, "pool size and strides must be positive");
+  PoolGeometry g{batch, in_h, in_w, c, pool_h, pool_w, stride_h, stride_w, 0, 0, 0, 0};
+  auto window = [&](int in, int k, int s, int& out, int& before) {
+    if (padding_same) {
+      out = (in + s - 1) / s;
+      before = std::max(0, (out - 1) * s + k - in) / 2;
+    } else {
+      out = in >= k ? (in - k) / s + 1 : 0;
+      before = 0;
+    }
+  };
+  window(in_h, pool_h, stride_h, g.out_h, g.pad_top);
+  window(in_w, pool_w, stride_w, g.out_w, g.pad_left);
+  if (g.out_h < 1 || g.out_w < 1) throw Error(kErrInvalidArgument, "the pool window is larger than its input");
+  return g;
+}
+
+void maxpool_forward(const PoolGeometry& g, const float* x, float* y, int32_t* argmax) {
+  const size_t plane = size_t(g.in_h) * g.in_w * g.c;
+  for (int b = 0; b < g.batch; ++b) {
+    const float* img = x + b * plane;
+    for (int oy = 0; oy < g.out_h; ++oy) {
+      const int y0 = std::max(0, oy * g.stride_h - g.pad_top), y1 = std::min(g.in_h, oy * g.stride_h - g.pad_top + g.pool_h);
+      for (int ox = 0; ox < g.out_w; ++ox) {
+        const int x0 = std::max(0, ox * g.stride_w - g.pad_left), x1 = std::min(g.in_w, ox * g.stride_w - g.pad_left + g.pool_w);
+        const size_t o = ((size_t(b) * g.out_h + oy) * g.out_w + ox) * g.c;
+        for (int ch = 0; ch < g.c; ++ch) {
+          float best = -std::numeric_limits<float>::infinity();
+          int32_t where = int32_t((size_t(y0) * g.in_w + x0) * g.c + ch);
+          for (int iy = y0; iy < y1; ++iy)
+            for (int ix = x0; ix < x1; ++ix) {
+              const int32_t idx = int32_t((size_t(iy) * g.in_w + ix) * g.c + ch);
+              if (img[idx] > best) {
+                best = img[idx];
+                where = idx;
+              }
+            }
+          y[o + ch] = best;
+          argmax[o + ch] = where;
+        }
+      }
+    }
+  }
+}
+
+void maxpool_backward(const PoolGeometry& g, const float* dy, const int32_t* argmax, float* dx) {
+  const size_t plane = size_t(g.in_h) * g.in_w * g.c, out_plane = size_t(g.out_h) * g.out_w * g.c;
+  std::memset(dx, 0, sizeof(float) * plane * g.batch);
+  for (int b = 0; b < g.batch; ++b)
+    for (size_t o = 0; o < out_plane; ++o) dx[b * plane + argmax[b * out_plane + o]] += dy[b * out_plane + o];
+}
+
+void avgpool_forward(const PoolGeometry& g, const float* x, float* y) {
+  const size_t plane = size_t(g.in_h) * g.in_w * g.c;
+  for (int b = 0; b < g.batch; ++b) {
+    const float* img = x + b * plane;
+    for (int oy = 0; oy < g.out_h; ++oy) {
+      const int y0 = std::max(0, oy * g.stride_h - g.pad_top), y1 = std::min(g.in_h, oy * g.stride_h - g.pad_top + g.pool_h);
+      for (int ox = 0; ox < g.out_w; ++ox) {
+        const int x0 = std::max(0, ox * g.stride_w - g.pad_left), x1 = std::min(g.in_w, ox * g.stride_w - g.pad_left + g.pool_w);
+        const float inv = 1.0f / float((y1 - y0) * (x1 - x0));
+        float* out = y + ((size_t(b) * g.out_h + oy) * g.out_w + ox) * g.c;
+        for (int ch = 0; ch < g.c; ++ch) out[ch] = 0.0f;
+        for (int iy = y0; iy < y1; ++iy)
+          for (int ix = x0; ix < x1; ++ix) {
+            const float* px = img + (size_t(iy) * g.in_w + ix) * g.c;
+            for (int ch = 0; ch < g.c; ++ch) out[ch] += px[ch];
+          }
+        for (int ch = 0; ch < g.c; ++ch) out[ch] *= inv;
+      }
+    }
+  }
+}
+
+void avgpool_backward(const PoolGeometry& g, const float* dy, float* dx) {
+  const size_t plane = size_t(g.in_h) * g.in_w * g.c;
+  std::memset(dx, 0, sizeof(float) * plane * g.batch);
+  for (int b = 0; b < g.batch; ++b) {
+    float* img = dx + b * plane;
+    for (int oy = 0; oy < g.out_h; ++oy) {
+      const int y0 = std::max(0, oy * g.stride_h - g.pad_top), y1 = std::min(g.in_h, oy * g.stride_h - g.pad_top + g.pool_h);
+      for (int ox = 0; ox < g.out_w; ++ox) {
+        const int x0 = std::max(0, ox * g.stride_w - g.pad_left), x1 = std::min(g.in_w, ox * g.stride_w - g.pad_left + g.pool_w);
+        const float inv = 1.0f / float((y1 - y0) * (x1 - x0));
+        const float* d = dy + ((size_t(b) * g.out_h + oy) * g.out_w + ox) * g.c;
+        for (int iy = y0; iy < y1; ++iy)
+          for (int ix = x0; ix < x1; ++ix) {
+            float* px = img + (size_t(iy) * g.in_w + ix) * g.c;
+            for (int ch = 0; ch < g.c; ++ch) px[ch] += d[ch] * inv;
+          }
+      }
+    }
+  }
+}
+
+}  // namespace cnn::kernels

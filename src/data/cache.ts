@@ -1,0 +1,193 @@
+/**
+ * The dataset cache, `$CNN_HOME/datasets/<name>/` (CNN_HOME defaults to ~/.cache/cnn), and the one
+ * way a file enters it: streamed into a temporary file beside its final name while being hashed,
+ * renamed only when size and SHA-256 match. A failure, an abort or Ctrl-C removes the temporary
+ * file, so the cache never holds a partial or damaged file under a real name.
+ */
+import { createWriteStream, mkdirSync, accessSync, constants as fsConstants, unlinkSync } from 'node:fs';
+import { rename, stat, unlink, mkdir } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip, type Gunzip } from 'node:zlib';
+import { CnnError, ExitCode, isCnnError } from '../errors.js';
+import { rememberVerified, describeMismatch } from './checksums.js';
+import type { PinnedFile } from './registry.js';
+
+export interface CacheLocation {
+  root: string;
+  /** Set when the preferred place was not writable and a temporary directory is used instead. */
+  fallbackReason?: string;
+}
+
+function writable(dir: string): boolean {
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, fsConstants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Where datasets are cached: `cacheDir` (tests), else $CNN_HOME/datasets, else ~/.cache/cnn/datasets. */
+export function resolveCache(cacheDir?: string): CacheLocation {
+  const preferred =
+    cacheDir ??
+    join(process.env.CNN_HOME || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'cnn'), 'datasets');
+  if (writable(preferred)) return { root: preferred };
+  const uid = typeof process.getuid === 'function' ? process.getuid() : 'user';
+  const fallback = join(tmpdir(), `cnn-${uid}`, 'datasets');
+  if (!writable(fallback)) {
+    throw new CnnError('ERR_CACHE_UNWRITABLE', `cannot write the dataset cache: neither ${preferred} nor ${fallback} is writable (set CNN_HOME)`);
+  }
+  return { root: fallback, fallbackReason: `${preferred} is not writable` };
+}
+
+export function datasetCacheDir(cache: CacheLocation, name: string): string {
+  return join(cache.root, name);
+}
+
+/** Moves a file that failed its check out of the way (kept for inspection) so it is fetched again. */
+export async function setAside(path: string): Promise<string> {
+  const aside = `${path}.corrupt`;
+  await rename(path, aside);
+  return aside;
+}
+
+// ---- temporary files and Ctrl-C --------------------------------------------------------------
+
+const activeTemps = new Map<string, AbortController>();
+let sigintInstalled = false;
+
+function onSigint(): void {
+  for (const [path, controller] of activeTemps) {
+    controller.abort(new CnnError('ERR_INTERRUPTED', 'interrupted (Ctrl-C); the partial file was removed', ExitCode.interrupted));
+    try {
+      unlinkSync(path);
+    } catch {
+      /* already gone */
+    }
+  }
+  // Nothing left to clean: behave as Ctrl-C always does.
+  uninstallSigint();
+  if (activeTemps.size === 0) process.exit(ExitCode.interrupted);
+  activeTemps.clear();
+}
+
+function installSigint(): void {
+  if (sigintInstalled) return;
+  process.on('SIGINT', onSigint);
+  sigintInstalled = true;
+}
+
+function uninstallSigint(): void {
+  if (!sigintInstalled) return;
+  process.off('SIGINT', onSigint);
+  sigintInstalled = false;
+}
+
+export interface WriteVerifiedOptions {
+  signal?: AbortSignal;
+}
+
+/**
+ * Decompresses gzip content and passes anything else through, decided by the first bytes: mirrors
+ * and local copies hold the same data raw or compressed, and what we hash and store is the raw IDX.
+ */
+function gunzipIfCompressed(): Transform {
+  let gunzip: Gunzip | undefined;
+  let decided = false;
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      if (!decided) {
+        decided = true;
+        if (chunk.length >= 2 && chunk[0] === 0x1f && chunk[1] === 0x8b) {
+          gunzip = createGunzip();
+          gunzip.on('data', (d: Buffer) => this.push(d));
+          gunzip.on('error', (e) => this.destroy(e));
+        }
+      }
+      if (gunzip) gunzip.write(chunk, () => done());
+      else done(null, chunk);
+    },
+    flush(done) {
+      if (!gunzip) return done();
+      gunzip.once('end', () => done());
+      gunzip.end();
+    },
+  });
+}
+
+/** Counts and hashes what passes through; fails as soon as the content exceeds its pinned size. */
+function hashingCap(expected: PinnedFile): Transform & { digest(): { bytes: number; sha256: string } } {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const t = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      bytes += chunk.length;
+      if (bytes > expected.size) {
+        done(new Error(`content is longer than the expected ${expected.size} bytes`));
+        return;
+      }
+      hash.update(chunk);
+      done(null, chunk);
+    },
+  }) as Transform & { digest(): { bytes: number; sha256: string } };
+  t.digest = () => ({ bytes, sha256: hash.digest('hex') });
+  return t;
+}
+
+/**
+ * Streams `source` (raw or gzip) into `dest` through a temporary file, verifying size and SHA-256 first.
+ * Throws a plain Error whose message says what was wrong (the caller names the source), or a
+ * CnnError ERR_INTERRUPTED on Ctrl-C.
+ */
+export async function writeVerified(source: Readable, dest: string, expected: PinnedFile, options: WriteVerifiedOptions): Promise<void> {
+  await mkdir(join(dest, '..'), { recursive: true });
+  const temp = `${dest}.part-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const controller = new AbortController();
+  const onOuterAbort = () => controller.abort(options.signal?.reason);
+  options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  if (options.signal?.aborted) controller.abort(options.signal.reason);
+  activeTemps.set(temp, controller);
+  installSigint();
+  const cap = hashingCap(expected);
+  try {
+    await pipeline(source, gunzipIfCompressed(), cap, createWriteStream(temp), { signal: controller.signal });
+    const { bytes, sha256 } = cap.digest();
+    if (bytes !== expected.size) throw new Error(`content is ${bytes} bytes, expected ${expected.size} (truncated?)`);
+    if (sha256 !== expected.sha256) throw new Error(`checksum mismatch: ${describeMismatch(sha256, expected.sha256)}`);
+    await rename(temp, dest);
+    const info = await stat(dest);
+    rememberVerified(dest, info.size, info.mtimeMs, sha256);
+  } catch (e) {
+    await unlink(temp).catch(() => undefined);
+    const reason = controller.signal.reason;
+    if (controller.signal.aborted) throw isCnnError(reason) ? reason : cancelled();
+    throw describeStreamError(e);
+  } finally {
+    options.signal?.removeEventListener('abort', onOuterAbort);
+    activeTemps.delete(temp);
+    if (activeTemps.size === 0) uninstallSigint();
+  }
+}
+
+export function cancelled(): CnnError {
+  return new CnnError('ERR_INTERRUPTED', 'cancelled; no partial file was kept', ExitCode.interrupted);
+}
+
+function describeStreamError(e: unknown): Error {
+  const err = e as NodeJS.ErrnoException;
+  if (err?.code === 'Z_DATA_ERROR' || err?.code === 'Z_BUF_ERROR') return new Error(`not valid gzip data (${err.message})`);
+  if (err?.code === 'ENOSPC') return new CnnError('ERR_DISK_FULL', `no space left on the device while writing the dataset cache`);
+  if (err instanceof Error) return err;
+  return new Error(String(e));
+}
+
+/** Every temporary file still open: for tests checking that nothing partial is left behind. */
+export function activeTempFiles(): string[] {
+  return [...activeTemps.keys()];
+}

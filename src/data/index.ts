@@ -1,0 +1,234 @@
+/**
+ * The datasets API: `loadDataset('mnist')` gets the files (cache, copies on the machine, mirrors),
+ * verifies them and returns the images as uint8, the way keras.datasets.*.load_data() does. A
+ * config may instead name its own IDX files (EMNIST, KMNIST ...) with their number of classes.
+ */
+import { stat } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
+import { CnnError, usageError } from '../errors.js';
+import { createSpinner } from '../cli/spinner.js';
+import { readIdxFile } from './idx.js';
+import { FILE_ROLES, getDataset, listDatasets, type DatasetDefinition, type FileRole, type SplitName } from './registry.js';
+import { fetchDatasetFiles, inspectCache, localCopiesPresent, type FetchOptions, type FetchedDataset } from './sources.js';
+import type { DownloadProgress } from './download.js';
+
+export { parseIdx, readIdxFile, encodeIdx, type IdxArray } from './idx.js';
+export { registerDataset, unregisterDataset, listDatasets, getDataset, FILE_ROLES } from './registry.js';
+export type { DatasetDefinition, PinnedFile, FileRole, SplitName, LocalCopy } from './registry.js';
+export { fetchDatasetFiles, type FetchOptions, type FetchedDataset } from './sources.js';
+export { resolveCache } from './cache.js';
+export { type DownloadProgress } from './download.js';
+export { renderImage, type RenderOptions } from './render.js';
+
+export interface ImageSet {
+  /** count*height*width*channels bytes, row-major (NHWC). May be a view with a non-zero byteOffset. */
+  images: Uint8Array;
+  labels: Uint8Array;
+  count: number;
+  height: number;
+  width: number;
+  channels: number;
+}
+
+export interface Dataset {
+  name: string;
+  classes: number;
+  classNames: string[];
+  train: ImageSet;
+  test: ImageSet;
+}
+
+/** A dataset given by its files rather than by name, e.g. from a config: EMNIST, KMNIST, your own. */
+export interface DatasetSource {
+  name?: string;
+  classes: number;
+  classNames?: string[];
+  /** A directory holding train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-... (raw or .gz). */
+  dir?: string;
+  /** Explicit files; each overrides the one found in `dir`. */
+  train?: { images: string; labels: string };
+  test?: { images: string; labels: string };
+  /** Relative paths are taken from here (the config file's directory); default: the working directory. */
+  baseDir?: string;
+}
+
+export interface LoadOptions extends FetchOptions {
+  /** Progress lines go to a spinner unless onProgress/onStatus are given; silent with json. */
+  json?: boolean;
+}
+
+export function formatBytes(n: number): string {
+  if (n >= 1e6) return `${(n / 1e6).toFixed(1)} MB`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)} kB`;
+  return `${n} B`;
+}
+
+export function formatProgress(p: DownloadProgress): string {
+  const of = p.total ? ` of ${formatBytes(p.total)} (${Math.floor((100 * p.received) / p.total)}%)` : '';
+  return `${p.file}: ${formatBytes(p.received)}${of}, ${formatBytes(p.bytesPerSecond)}/s`;
+}
+
+/** Fills onStatus/onProgress with a spinner when the caller gave neither. */
+function withSpinner(options: LoadOptions): { options: LoadOptions; finish(ok: boolean): void } {
+  if (options.onProgress || options.onStatus) return { options, finish() {} };
+  const spinner = createSpinner({ json: options.json });
+  let started = false;
+  const show = (text: string) => {
+    if (!started) spinner.start(text);
+    else spinner.text(text);
+    started = true;
+  };
+  return {
+    options: { ...options, onStatus: show, onProgress: (p) => show(formatProgress(p)) },
+    finish(ok) {
+      if (started) (ok ? spinner.succeed() : spinner.fail());
+    },
+  };
+}
+
+/** Makes sure a named dataset is in the cache and verified (what `cnn data fetch` does). */
+export async function fetchDataset(name: string, options: LoadOptions = {}): Promise<FetchedDataset> {
+  const def = getDataset(name);
+  const { options: opts, finish } = withSpinner(options);
+  try {
+    const fetched = await fetchDatasetFiles(def, opts);
+    finish(true);
+    return fetched;
+  } catch (e) {
+    finish(false);
+    throw e;
+  }
+}
+
+async function loadSplit(images: string, labels: string, classes: number, split: SplitName): Promise<ImageSet> {
+  const imageIdx = await readIdxFile(images);
+  const labelIdx = await readIdxFile(labels);
+  if (imageIdx.dims.length !== 3 && imageIdx.dims.length !== 4) {
+    throw new CnnError('ERR_IDX_FORMAT', `${images} has dimensions ${imageIdx.dims.join('x')}; images need 3 (count, height, width) or 4 (… channels)`);
+  }
+  if (labelIdx.dims.length !== 1) {
+    throw new CnnError('ERR_IDX_FORMAT', `${labels} has dimensions ${labelIdx.dims.join('x')}; labels need 1 (count)`);
+  }
+  const [count, height, width, channels = 1] = imageIdx.dims;
+  if (labelIdx.dims[0] !== count) {
+    throw new CnnError('ERR_IDX_FORMAT', `the ${split} split has ${count} images in ${images} but ${labelIdx.dims[0]} labels in ${labels}`);
+  }
+  const bad = labelIdx.data.findIndex((l) => l >= classes);
+  if (bad >= 0) {
+    throw new CnnError('ERR_IDX_FORMAT', `${labels}: label ${labelIdx.data[bad]} at index ${bad} is not below the number of classes (${classes})`);
+  }
+  return { images: imageIdx.data, labels: labelIdx.data, count, height, width, channels };
+}
+
+function checkClasses(source: DatasetSource): void {
+  if (!Number.isInteger(source.classes) || source.classes < 1 || source.classes > 256) {
+    throw usageError('ERR_BAD_DATASET', `dataset classes must be an integer from 1 to 256, got ${JSON.stringify(source.classes)}`);
+  }
+  if (source.classNames && source.classNames.length !== source.classes) {
+    throw usageError('ERR_BAD_DATASET', `dataset classNames has ${source.classNames.length} names for ${source.classes} classes`);
+  }
+}
+
+/** The four file paths of a DatasetSource, relative paths resolved from its baseDir. */
+function sourceFiles(source: DatasetSource): Record<FileRole, string> {
+  const at = (p: string) => (isAbsolute(p) ? p : resolve(source.baseDir ?? process.cwd(), p));
+  const std = getDataset('mnist').files; // the standard names, which EMNIST-style directories use too
+  const fromDir = (role: FileRole) => (source.dir ? join(at(source.dir), std[role].name) : undefined);
+  const files = {
+    trainImages: source.train?.images ? at(source.train.images) : fromDir('trainImages'),
+    trainLabels: source.train?.labels ? at(source.train.labels) : fromDir('trainLabels'),
+    testImages: source.test?.images ? at(source.test.images) : fromDir('testImages'),
+    testLabels: source.test?.labels ? at(source.test.labels) : fromDir('testLabels'),
+  };
+  const missing = FILE_ROLES.filter((r) => !files[r]);
+  if (missing.length > 0) {
+    const which = source.name ? `dataset ${source.name}` : 'a dataset given by its files';
+    throw usageError('ERR_BAD_DATASET', `${which} needs "dir" or train/test images and labels; missing: ${missing.join(', ')}`);
+  }
+  return files as Record<FileRole, string>;
+}
+
+/** In a DatasetSource dir, a file may be stored raw or as .gz. */
+async function existingVariant(path: string): Promise<string> {
+  for (const candidate of [path, `${path}.gz`]) {
+    if (await stat(candidate).then((s) => s.isFile(), () => false)) return candidate;
+  }
+  throw new CnnError('ERR_DATASET_UNAVAILABLE', `dataset file ${path} (or ${path}.gz) does not exist`);
+}
+
+/**
+ * Loads a dataset by name (fetching and verifying it if needed) or from a DatasetSource's files.
+ * Images stay uint8: MNIST costs about 55 MB.
+ */
+export async function loadDataset(nameOrSource: string | DatasetSource, options: LoadOptions = {}): Promise<Dataset> {
+  if (typeof nameOrSource === 'string') {
+    const def = getDataset(nameOrSource);
+    const { files } = await fetchDataset(def.name, options);
+    return {
+      name: def.name,
+      classes: def.classes,
+      classNames: [...def.classNames],
+      train: await loadSplit(files.trainImages, files.trainLabels, def.classes, 'train'),
+      test: await loadSplit(files.testImages, files.testLabels, def.classes, 'test'),
+    };
+  }
+  const source = nameOrSource;
+  checkClasses(source);
+  const files = sourceFiles(source);
+  for (const role of FILE_ROLES) files[role] = await existingVariant(files[role]);
+  return {
+    name: source.name ?? 'custom',
+    classes: source.classes,
+    classNames: source.classNames ? [...source.classNames] : Array.from({ length: source.classes }, (_, i) => String(i)),
+    train: await loadSplit(files.trainImages, files.trainLabels, source.classes, 'train'),
+    test: await loadSplit(files.testImages, files.testLabels, source.classes, 'test'),
+  };
+}
+
+export interface FileStatus {
+  name: string;
+  path: string;
+  ok: boolean;
+  reason?: string;
+}
+
+export interface DatasetStatus {
+  name: string;
+  description: string;
+  classes: number;
+  dir: string;
+  /** verified: all four files pass; missing: none there; incomplete or damaged otherwise. */
+  state: 'verified' | 'missing' | 'incomplete' | 'damaged';
+  files: FileStatus[];
+  /** Copies on this machine that `cnn data fetch` can use without a network. */
+  offlineCopies: string[];
+}
+
+/** Checks the cached files of a dataset against their pinned hashes; fetches and moves nothing. */
+export async function verifyDataset(name: string, options: { cacheDir?: string } = {}): Promise<DatasetStatus> {
+  return statusOf(getDataset(name), options.cacheDir);
+}
+
+async function statusOf(def: DatasetDefinition, cacheDir?: string): Promise<DatasetStatus> {
+  const { dir, files } = await inspectCache(def, cacheDir);
+  const list: FileStatus[] = FILE_ROLES.map((role) => {
+    const c = files[role];
+    return c.ok ? { name: def.files[role].name, path: c.path, ok: true } : { name: def.files[role].name, path: c.path, ok: false, reason: c.reason };
+  });
+  const checks = FILE_ROLES.map((r) => files[r]);
+  const state = checks.every((c) => c.ok)
+    ? 'verified'
+    : checks.some((c) => !c.ok && !c.missing)
+      ? 'damaged'
+      : checks.every((c) => !c.ok && c.missing)
+        ? 'missing'
+        : 'incomplete';
+  return { name: def.name, description: def.description, classes: def.classes, dir, state, files: list, offlineCopies: await localCopiesPresent(def) };
+}
+
+/** Every known dataset with where it is and whether it is verified (`cnn data list`). */
+export async function listDatasetStatus(options: { cacheDir?: string } = {}): Promise<DatasetStatus[]> {
+  const out: DatasetStatus[] = [];
+  for (const def of listDatasets()) out.push(await statusOf(def, options.cacheDir));
+  return out;
+}

@@ -1,0 +1,196 @@
+/**
+ * Keras 3's model.summary() for a Sequential model, character for character: the rich table
+ * (box.HEAVY_HEAD, one rule between rows), its column widths, Python's number formatting, and the
+ * totals. Also the same facts as JSON for `cnn summary --json`.
+ */
+import type { ModelConfig } from './config.js';
+import { groupThousands, pythonFixed, pythonRound } from './format-number.js';
+import { modelParams } from './params.js';
+import { formatShapeTuple } from './shapes.js';
+
+export interface OptimizerInfo {
+  type: string;
+  slots: number; // state buffers per trainable value: rmsprop/sgd+momentum 1, adam 2, plain sgd 0
+}
+
+export interface SummaryOptions {
+  /** Terminal width; undefined means not a terminal (Python's fallback of 80 columns). */
+  columns?: number;
+  /** Present when the weights hold optimizer state: adds Keras's "Optimizer params" line. */
+  optimizer?: OptimizerInfo;
+  /** ANSI colours as Keras shows them in a terminal (never changes the characters shown). */
+  color?: boolean;
+}
+
+const BYTES_PER_PARAM = 4; // float32
+// Keras's optimizer always holds `iterations` (int64) and `learning_rate` (float32).
+const OPTIMIZER_SCALARS = 2;
+const OPTIMIZER_SCALAR_BYTES = 8 + 4;
+
+/** keras.src.utils.summary_utils.readable_memory_size. */
+export function readableMemorySize(bytes: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB', 'PB'];
+  let size = bytes;
+  for (const unit of units) {
+    if (size / 1024 < 1) return `${pythonFixed(size, 2)} ${unit}`;
+    size /= 1024;
+  }
+  return `${pythonFixed(size, 2)} ${units[units.length - 1]}`;
+}
+
+/** Keras: line_length = min(88, terminal columns - 4), where Python falls back to 80 columns. */
+export function summaryLineLength(columns?: number): number {
+  const cols = columns && columns > 0 ? columns : 80;
+  // Keras refuses widths where a column would be under 4; keep the narrowest table that still works.
+  return Math.max(20, Math.min(88, cols - 4));
+}
+
+/** rich's ratio_reduce: takes `total` away from `values`, spread by `ratios`, Python rounding. */
+function ratioReduce(total: number, ratios: number[], maximums: number[], values: number[]): number[] {
+  const r = ratios.map((ratio, i) => (maximums[i] ? ratio : 0));
+  let totalRatio = r.reduce((a, b) => a + b, 0);
+  if (!totalRatio) return [...values];
+  let remaining = total;
+  return values.map((value, i) => {
+    if (!r[i] || totalRatio <= 0) return value;
+    const distributed = Math.min(maximums[i], pythonRound((r[i] * remaining) / totalRatio));
+    remaining -= distributed;
+    totalRatio -= r[i];
+    return value - distributed;
+  });
+}
+
+/**
+ * The width of each box segment (cell plus its one-space padding on both sides). Keras sets the
+ * columns to 45%, 80% and 100% of the line; rich then adds the padding, finds the table 10
+ * characters too wide for line_length - 4 (its 4 border characters), and takes them back evenly.
+ */
+export function summaryColumnWidths(lineLength: number): number[] {
+  const widths: number[] = [];
+  let current = 0;
+  for (const pos of [0.45, 0.8, 1.0]) {
+    const w = Math.floor(pos * lineLength) - current;
+    widths.push(w);
+    current += w;
+  }
+  const measured = widths.map((w) => w + 2);
+  const maxWidth = lineLength - 4;
+  const total = measured.reduce((a, b) => a + b, 0);
+  if (total <= maxWidth) return measured;
+  return ratioReduce(total - maxWidth, [1, 1, 1], measured, measured).map((w, i) => Math.min(w, measured[i]));
+}
+
+/** rich's word wrap for a cell; a word longer than the cell is cut with an ellipsis. */
+function wrapCell(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    const candidate = line ? `${line} ${word}` : word;
+    if (candidate.length <= width) {
+      line = candidate;
+      continue;
+    }
+    if (line) lines.push(line);
+    line = word.length <= width ? word : `${word.slice(0, Math.max(0, width - 1))}…`;
+  }
+  lines.push(line);
+  return lines;
+}
+
+type Align = 'left' | 'right';
+type Paint = (padded: string) => string;
+
+const ansi = (code: string): Paint => (s) => `\u001b[${code}m${s}\u001b[0m`;
+const bold = ansi('1');
+// Keras's theme: numbers colour(34), None colour(45), class names colour(33).
+const paintNumbers: Paint = (s) => s.replace(/\d[\d,]*/g, (m) => `\u001b[38;5;34m${m}\u001b[0m`).replace(/None/g, '\u001b[38;5;45mNone\u001b[0m');
+const paintLayer: Paint = (s) => s.replace(/\(([^()]*)\)(\s*)$/, '(\u001b[38;5;33m$1\u001b[0m)$2');
+
+function renderRow(cells: string[], widths: number[], align: Align[], edge: string, paints: (Paint | undefined)[]): string[] {
+  const wrapped = cells.map((c, i) => wrapCell(c, widths[i] - 2));
+  const height = Math.max(...wrapped.map((w) => w.length));
+  const out: string[] = [];
+  for (let r = 0; r < height; r++) {
+    const parts = wrapped.map((lines, i) => {
+      const text = lines[r] ?? '';
+      const inner = widths[i] - 2;
+      const padded = align[i] === 'right' ? text.padStart(inner) : text.padEnd(inner);
+      return ` ${paints[i] && text ? paints[i]!(padded) : padded} `;
+    });
+    out.push(`${edge}${parts.join(edge)}${edge}`);
+  }
+  return out;
+}
+
+function rule(widths: number[], left: string, fill: string, cross: string, right: string): string {
+  return `${left}${widths.map((w) => fill.repeat(w)).join(cross)}${right}`;
+}
+
+export interface SummaryLayer {
+  name: string;
+  type: string;
+  output_shape: (number | null)[];
+  params: number;
+}
+
+export interface SummaryJson {
+  name: string;
+  layers: SummaryLayer[];
+  total_params: number;
+  trainable_params: number;
+  non_trainable_params: number;
+  optimizer_params?: number;
+}
+
+/** The facts the summary shows. total_params includes the optimizer's, as Keras's Total line does. */
+export function summaryJson(config: ModelConfig, optimizer?: OptimizerInfo): SummaryJson {
+  const p = modelParams(config);
+  const out: SummaryJson = {
+    name: config.name,
+    layers: config.layers.map((layer, i) => ({
+      name: layer.name,
+      type: layer.type,
+      output_shape: [null, ...p.shapes[i].output],
+      params: p.layers[i].total,
+    })),
+    total_params: p.total,
+    trainable_params: p.trainable,
+    non_trainable_params: p.nonTrainable,
+  };
+  if (optimizer) {
+    out.optimizer_params = optimizer.slots * p.trainable + OPTIMIZER_SCALARS;
+    out.total_params += out.optimizer_params;
+  }
+  return out;
+}
+
+/** The summary text, ending with a newline. */
+export function formatSummary(config: ModelConfig, options: SummaryOptions = {}): string {
+  const facts = summaryJson(config, options.optimizer);
+  const widths = summaryColumnWidths(summaryLineLength(options.columns));
+  const color = options.color === true;
+  const align: Align[] = ['left', 'left', 'right'];
+  const lines: string[] = [`Model: "${config.name}"`];
+  lines.push(rule(widths, '┏', '━', '┳', '┓'));
+  lines.push(...renderRow(['Layer (type)', 'Output Shape', 'Param #'], widths, align, '┃', color ? [bold, bold, bold] : []));
+  lines.push(rule(widths, '┡', '━', '╇', '┩'));
+  facts.layers.forEach((layer, i) => {
+    if (i > 0) lines.push(rule(widths, '├', '─', '┼', '┤'));
+    const cells = [`${layer.name} (${layer.type})`, formatShapeTuple(layer.output_shape.slice(1) as number[]), groupThousands(layer.params)];
+    lines.push(...renderRow(cells, widths, align, '│', color ? [paintLayer, paintNumbers, paintNumbers] : []));
+  });
+  lines.push(rule(widths, '└', '─', '┴', '┘'));
+
+  const optimizerBytes = facts.optimizer_params === undefined ? 0 : (facts.optimizer_params - OPTIMIZER_SCALARS) * BYTES_PER_PARAM + OPTIMIZER_SCALAR_BYTES;
+  const trainableBytes = facts.trainable_params * BYTES_PER_PARAM;
+  const nonTrainableBytes = facts.non_trainable_params * BYTES_PER_PARAM;
+  const total = (label: string, count: number, bytes: number): string => {
+    const n = groupThousands(count);
+    return color ? `${bold(` ${label}: `)}${paintNumbers(n)} (${readableMemorySize(bytes)})` : ` ${label}: ${n} (${readableMemorySize(bytes)})`;
+  };
+  lines.push(total('Total params', facts.total_params, trainableBytes + nonTrainableBytes + optimizerBytes));
+  lines.push(total('Trainable params', facts.trainable_params, trainableBytes));
+  lines.push(total('Non-trainable params', facts.non_trainable_params, nonTrainableBytes));
+  if (facts.optimizer_params !== undefined) lines.push(total('Optimizer params', facts.optimizer_params, optimizerBytes));
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,144 @@
+/**
+ * Loads the native addon (one place, one message when it fails) and declares the typed interface of
+ * everything it exports. The addon throws CnnError (handed over here) with the core's error codes.
+ */
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { CnnError } from './errors.js';
+import { packageRoot } from './version.js';
+import type { NativeNetworkSpec } from './model/spec.js';
+
+export interface NativeInfo {
+  isa: string;
+  cpuIsas: string[];
+  threads: number;
+  defaultThreads: number;
+  arch: string;
+}
+
+export interface ShapedArray {
+  data: Float32Array;
+  shape: number[];
+}
+
+export interface NativeParamInfo {
+  layer: string;
+  name: string;
+  shape: number[];
+  trainable: boolean;
+}
+
+export interface TrainProgressTotals {
+  batches: number;
+  seen: number;
+  correct: number;
+  lossSum: number;
+  cancelled: boolean;
+}
+
+export interface EvalTotals {
+  lossSum: number;
+  correct: number;
+  count: number;
+  probs?: Float32Array;
+}
+
+export interface NativeNetwork {
+  params(): NativeParamInfo[];
+  getParam(i: number): Float32Array;
+  setParam(i: number, data: Float32Array): void;
+  optimizerSlots(): number;
+  getIterations(): number;
+  setIterations(n: number): void;
+  getSlot(i: number, slot: number): Float32Array;
+  setSlot(i: number, slot: number, data: Float32Array): void;
+  numClasses(): number;
+  inputSize(): number;
+  trainBatches(
+    images: Uint8Array,
+    labels: Uint8Array,
+    order: Int32Array,
+    options: { batchSize: number; scale: number; offset: number; firstBatch?: number; lastBatch?: number },
+    onProgress: ((batches: number, seen: number, correct: number, lossSum: number) => void) | null,
+    cancel: Int32Array,
+  ): Promise<TrainProgressTotals>;
+  evaluate(
+    images: Uint8Array,
+    labels: Uint8Array,
+    options: { batchSize?: number; scale: number; offset: number; probs?: boolean },
+  ): Promise<EvalTotals>;
+  forwardAll(x: Float32Array): Float32Array[];
+}
+
+export interface NativeAddon {
+  setErrorClass(cls: typeof CnnError): void;
+  initIsa(): void;
+  info(): NativeInfo;
+  selectIsa(name: string): void;
+  setThreads(n: number): void;
+  conv2d(
+    input: Float32Array,
+    inShape: number[],
+    kernel: Float32Array,
+    kShape: number[],
+    strides: [number, number],
+    dilation: [number, number],
+    same: boolean,
+  ): ShapedArray;
+  pool(
+    input: Float32Array,
+    inShape: number[],
+    poolSize: [number, number],
+    strides: [number, number],
+    same: boolean,
+    mode: 'max' | 'avg',
+  ): ShapedArray;
+  benchGemm(m: number, n: number, k: number, threads: number, minSeconds: number): Promise<{ M: number; N: number; K: number; threads: number; gflops: number }>;
+  Network: new (spec: NativeNetworkSpec) => NativeNetwork;
+}
+
+/** Where the addon may be: an explicit override, then cmake-js's and node-gyp's output folders. */
+export function addonCandidates(): string[] {
+  const list: string[] = [];
+  if (process.env.CNN_ADDON_PATH) list.push(process.env.CNN_ADDON_PATH);
+  list.push(join(packageRoot, 'build', 'Release', 'cnn.node'));
+  list.push(join(packageRoot, 'build', 'Debug', 'cnn.node'));
+  return list;
+}
+
+let cached: NativeAddon | undefined;
+
+export function loadNative(): NativeAddon {
+  if (cached) return cached;
+  const require = createRequire(import.meta.url);
+  const tried: string[] = [];
+  for (const path of addonCandidates()) {
+    if (!existsSync(path)) {
+      tried.push(`  ${path}: not found`);
+      continue;
+    }
+    let addon: NativeAddon;
+    try {
+      addon = require(path) as NativeAddon;
+    } catch (e) {
+      tried.push(`  ${path}: ${(e as Error).message.split('\n')[0]}`);
+      continue;
+    }
+    addon.setErrorClass(CnnError);
+    addon.initIsa(); // throws CnnError(ERR_ISA_UNAVAILABLE) for a CNN_ISA the CPU lacks
+    cached = addon;
+    return addon;
+  }
+  throw new CnnError(
+    'ERR_NATIVE_LOAD',
+    [
+      'the native core (cnn.node) could not be loaded. Tried:',
+      ...tried,
+      'To fix it, build it from the package folder:',
+      `  cd ${packageRoot} && npm run build:native     (needs cmake >= 3.15 and a C++17 compiler: g++ or clang++)`,
+      '  or: npx node-gyp rebuild                     (needs python3, make and a C++17 compiler)',
+      'Set CNN_ADDON_PATH=/path/to/cnn.node to load a build from elsewhere.',
+    ].join('\n'),
+  );
+}

@@ -1,0 +1,40 @@
+/** Gets the dataset a model config names, through src/data (cache, local copies, download). */
+import { dirname, resolve } from 'node:path';
+import type { ModelConfig } from '../model/config.js';
+import { loadDataset, type Dataset } from '../data/index.js';
+import { usageError } from '../errors.js';
+
+export interface DatasetRequest {
+  /** Overrides the config's dataset (e.g. `cnn eval --dataset fashion-mnist`). */
+  name?: string;
+  /** A folder with the four IDX files (`--data-dir`). */
+  dataDir?: string;
+  /** The config file's folder: relative IDX paths in a config are taken from there. */
+  configDir?: string;
+  json?: boolean;
+}
+
+export async function datasetForConfig(config: ModelConfig, req: DatasetRequest = {}): Promise<Dataset> {
+  const named = req.name ?? (typeof config.dataset === 'string' ? config.dataset : undefined);
+  if (named) return loadDataset(named, { dataDir: req.dataDir, json: req.json } as Parameters<typeof loadDataset>[1]);
+  const ds = config.dataset;
+  if (!ds || typeof ds === 'string') {
+    throw usageError('ERR_BAD_CONFIG', 'the model config names no dataset: add "dataset": "mnist" (or "fashion-mnist", or IDX files)');
+  }
+  const base = req.configDir ?? process.cwd();
+  return loadDataset(
+    {
+      name: 'custom',
+      classes: ds.classes,
+      classNames: ds.class_names ?? undefined,
+      train: { images: resolve(base, ds.train_images), labels: resolve(base, ds.train_labels) },
+      test: { images: resolve(base, ds.test_images), labels: resolve(base, ds.test_labels) },
+      baseDir: base,
+    },
+    { json: req.json },
+  );
+}
+
+export function configDirOf(path: string | undefined): string | undefined {
+  return path ? dirname(resolve(path)) : undefined;
+}
