@@ -19,10 +19,9 @@ inline uint64_t mix64(uint64_t z) {
 // A key for a stream derived from several integers (seed, iteration, layer ...), order-sensitive.
 inline uint64_t derive_key(uint64_t key, uint64_t value) { return mix64(key ^ mix64(value + kGoldenGamma)); }
 
-// Element `i` of the stream keyed by `key`, as a uniform double in [0, 1) with 53 random bits.
-inline double counter_uniform(uint64_t key, uint64_t i) {
-  return double(mix64(key + (i + 1) * kGoldenGamma) >> 11) * 0x1.0p-53;
-}
+// Element `i` of the stream keyed by `key`: 64 random bits, or a uniform double in [0, 1).
+inline uint64_t counter_bits(uint64_t key, uint64_t i) { return mix64(key + (i + 1) * kGoldenGamma); }
+inline double counter_uniform(uint64_t key, uint64_t i) { return double(counter_bits(key, i) >> 11) * 0x1.0p-53; }
 
 class Rng {
  public:

@@ -52,7 +52,8 @@ export async function main(argv: string[]): Promise<number> {
   program.commands.forEach((c) => c.exitOverride());
   try {
     await program.parseAsync(argv);
-    return ExitCode.ok;
+    // An action that ends without throwing may still have set a code (130 after Ctrl-C).
+    return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;
   } catch (e) {
     if (e instanceof CommanderError) {
       // help and version end with exit code 0; every other commander error is bad usage.

@@ -14,7 +14,8 @@ export interface Spinner {
 
 export function createSpinner(options: { json?: boolean; stream?: NodeJS.WriteStream } = {}): Spinner {
   const stream = options.stream ?? process.stderr;
-  if (options.json || !stream.isTTY || process.env.CI) {
+  // A terminal that reports no width (some pseudo-terminals) makes ora redraw endlessly: treat it as piped.
+  if (options.json || !stream.isTTY || !stream.columns || process.env.CI) {
     return { start() {}, text() {}, succeed() {}, fail() {}, stop() {} };
   }
   let spinner: Ora | undefined;

@@ -62,19 +62,22 @@ export async function setAside(path: string): Promise<string> {
 const activeTemps = new Map<string, AbortController>();
 let sigintInstalled = false;
 
+/**
+ * Ctrl-C while files are being written: delete them at once, and abort their pipelines so the
+ * command ends through its normal error path (exit code 130). The handler is removed right away,
+ * so a second Ctrl-C kills the process the usual way.
+ */
 function onSigint(): void {
+  uninstallSigint();
+  const interrupted = new CnnError('ERR_INTERRUPTED', 'interrupted (Ctrl-C); the partial file was removed', ExitCode.interrupted);
   for (const [path, controller] of activeTemps) {
-    controller.abort(new CnnError('ERR_INTERRUPTED', 'interrupted (Ctrl-C); the partial file was removed', ExitCode.interrupted));
     try {
       unlinkSync(path);
     } catch {
       /* already gone */
     }
+    controller.abort(interrupted);
   }
-  // Nothing left to clean: behave as Ctrl-C always does.
-  uninstallSigint();
-  if (activeTemps.size === 0) process.exit(ExitCode.interrupted);
-  activeTemps.clear();
 }
 
 function installSigint(): void {

@@ -69,7 +69,7 @@ export function formatProgress(p: DownloadProgress): string {
 }
 
 /** Fills onStatus/onProgress with a spinner when the caller gave neither. */
-function withSpinner(options: LoadOptions): { options: LoadOptions; finish(ok: boolean): void } {
+function withSpinner(options: LoadOptions): { options: LoadOptions; finish(ok: boolean, text?: string): void } {
   if (options.onProgress || options.onStatus) return { options, finish() {} };
   const spinner = createSpinner({ json: options.json });
   let started = false;
@@ -80,8 +80,8 @@ function withSpinner(options: LoadOptions): { options: LoadOptions; finish(ok: b
   };
   return {
     options: { ...options, onStatus: show, onProgress: (p) => show(formatProgress(p)) },
-    finish(ok) {
-      if (started) (ok ? spinner.succeed() : spinner.fail());
+    finish(ok, text) {
+      if (started) (ok ? spinner.succeed(text) : spinner.fail(text));
     },
   };
 }
@@ -92,10 +92,10 @@ export async function fetchDataset(name: string, options: LoadOptions = {}): Pro
   const { options: opts, finish } = withSpinner(options);
   try {
     const fetched = await fetchDatasetFiles(def, opts);
-    finish(true);
+    finish(true, `${def.name}: verified in ${fetched.dir}`);
     return fetched;
   } catch (e) {
-    finish(false);
+    finish(false, `${def.name}: not available`);
     throw e;
   }
 }

@@ -55,7 +55,7 @@ export async function trainAction(opts: TrainOptions): Promise<number> {
   const spinner = createSpinner({ json });
   const native = loadNative();
   if (opts.threads !== undefined) native.setThreads(parseIntOption('--threads', opts.threads, 1, 1024));
-  const limit = opts.limit !== undefined ? parseIntOption('--limit', opts.limit, 1) : undefined;
+  let limit = opts.limit !== undefined ? parseIntOption('--limit', opts.limit, 1) : undefined;
 
   // The model: from the checkpoint when resuming, else from the config.
   let config: ModelConfig;
@@ -66,7 +66,12 @@ export async function trainAction(opts: TrainOptions): Promise<number> {
     if (opts.config) throw usageError('ERR_BAD_OPTION', '--resume continues the model stored in the checkpoint; leave out --config');
     config = applyOverrides(validateConfig(resumed.config, `${opts.resume} (its model config)`), opts);
     const t = resumed.training as Partial<TrainState> & { limit?: number | null } | undefined;
-    if (t && typeof t.epoch === 'number') state = { ...initialState(), ...t, history: (t.history as EpochRecord[]) ?? [] };
+    if (t && typeof t.epoch === 'number') {
+      const { limit: savedLimit, threads: _threads, ...rest } = t as typeof t & { threads?: number };
+      state = { ...initialState(), ...rest, history: (t.history as EpochRecord[]) ?? [] };
+      // The run continues on the same examples it started with.
+      if (limit === undefined && typeof savedLimit === 'number') limit = savedLimit;
+    }
   } else {
     const resolved = resolveConfig(opts.config ?? 'mnist.json');
     configPath = resolved.path;
