@@ -9,7 +9,7 @@
     "avx2_sources": ["<!@(node -p \"require('./native/gyp-sources.cjs')('kernels/avx2')\")"],
     "avx512_sources": ["<!@(node -p \"require('./native/gyp-sources.cjs')('kernels/avx512')\")"],
     "neon_sources": ["<!@(node -p \"require('./native/gyp-sources.cjs')('kernels/neon')\")"],
-    "common_cflags": ["-O3", "-std=c++17", "-fPIC", "-Wall", "-Wno-unused-parameter"]
+    "common_cflags": ["-O3", "-std=c++17", "-fPIC", "-fno-math-errno", "-Wall", "-Wno-unused-parameter"]
   },
   "target_defaults": {
     "include_dirs": ["native"],

@@ -8,6 +8,51 @@
 
 namespace cnn {
 
+namespace {
+
+// The Adam update over one range; a separate function with restrict pointers so the loop vectorizes.
+template <bool kAmsgrad>
+void adam_range(float* __restrict w, const float* __restrict g, float* __restrict m, float* __restrict v,
+                float* __restrict vhat, size_t n, float one_minus_b1, float one_minus_b2, float alpha, float eps) {
+  for (size_t i = 0; i < n; ++i) {
+    float mi = m[i] + (g[i] - m[i]) * one_minus_b1;
+    float vi = v[i] + (g[i] * g[i] - v[i]) * one_minus_b2;
+    m[i] = mi;
+    v[i] = vi;
+    if (kAmsgrad) {
+      vi = std::max(vhat[i], vi);
+      vhat[i] = vi;
+    }
+    w[i] -= alpha * mi / (std::sqrt(vi) + eps);
+  }
+}
+
+template <bool kCentered, bool kMomentum>
+void rmsprop_range(float* __restrict w, const float* __restrict g, float* __restrict vel, float* __restrict mom,
+                   float* __restrict avg, size_t n, float rho, float one_minus_rho, float lr, float momentum,
+                   float eps) {
+  for (size_t i = 0; i < n; ++i) {
+    float vi = rho * vel[i] + one_minus_rho * (g[i] * g[i]);
+    vel[i] = vi;
+    float denominator = vi;
+    if (kCentered) {
+      float ai = rho * avg[i] + one_minus_rho * g[i];
+      avg[i] = ai;
+      denominator -= ai * ai;
+    }
+    float increment = lr * g[i] / std::sqrt(denominator + eps);
+    if (kMomentum) {
+      float mi = momentum * mom[i] + increment;
+      mom[i] = mi;
+      w[i] -= mi;
+    } else {
+      w[i] -= increment;
+    }
+  }
+}
+
+}  // namespace
+
 Optimizer::Optimizer(const OptimizerSpec& spec) : spec_(spec) {
   const std::string& t = spec.type;
   if (t == "sgd") kind_ = Kind::sgd;
@@ -31,7 +76,7 @@ Optimizer::Optimizer(const OptimizerSpec& spec) : spec_(spec) {
     case Kind::adamw:
       CNN_CHECK(spec.beta_1 >= 0 && spec.beta_1 < 1, "adam beta_1 must be in [0, 1)");
       CNN_CHECK(spec.beta_2 >= 0 && spec.beta_2 < 1, "adam beta_2 must be in [0, 1)");
-            slots_ = spec.amsgrad ? 3 : 2;
+      slots_ = spec.amsgrad ? 3 : 2;
       break;
   }
 }
@@ -72,21 +117,16 @@ void Optimizer::update(float* w, const float* g, float* const* slot, size_t n, i
       float* mom = spec_.momentum > 0 ? slot[1] : nullptr;
       float* avg = spec_.centered ? slot[spec_.momentum > 0 ? 2 : 1] : nullptr;
       parallel_for(n, kGrain, [&](size_t b, size_t e) {
-        for (size_t i = b; i < e; ++i) {
-          vel[i] = rho * vel[i] + one_minus_rho * (g[i] * g[i]);
-          float denominator = vel[i];
-          if (avg) {
-            avg[i] = rho * avg[i] + one_minus_rho * g[i];
-            denominator -= avg[i] * avg[i];
-          }
-          float increment = lr * g[i] / std::sqrt(denominator + eps);
-          if (mom) {
-            mom[i] = momentum * mom[i] + increment;
-            w[i] -= mom[i];
-          } else {
-            w[i] -= increment;
-          }
-        }
+        float* mb = mom ? mom + b : nullptr;
+        float* ab = avg ? avg + b : nullptr;
+        if (!mom && !avg)
+          rmsprop_range<false, false>(w + b, g + b, vel + b, mb, ab, e - b, rho, one_minus_rho, lr, momentum, eps);
+        else if (!avg)
+          rmsprop_range<false, true>(w + b, g + b, vel + b, mb, ab, e - b, rho, one_minus_rho, lr, momentum, eps);
+        else if (!mom)
+          rmsprop_range<true, false>(w + b, g + b, vel + b, mb, ab, e - b, rho, one_minus_rho, lr, momentum, eps);
+        else
+          rmsprop_range<true, true>(w + b, g + b, vel + b, mb, ab, e - b, rho, one_minus_rho, lr, momentum, eps);
       });
       break;
     }
@@ -101,16 +141,10 @@ void Optimizer::update(float* w, const float* g, float* const* slot, size_t n, i
       float* v = slot[1];
       float* vhat = spec_.amsgrad ? slot[2] : nullptr;
       parallel_for(n, kGrain, [&](size_t b, size_t e) {
-        for (size_t i = b; i < e; ++i) {
-          m[i] += (g[i] - m[i]) * one_minus_b1;
-          v[i] += (g[i] * g[i] - v[i]) * one_minus_b2;
-          float vv = v[i];
-          if (vhat) {
-            vhat[i] = std::max(vhat[i], v[i]);
-            vv = vhat[i];
-          }
-          w[i] -= alpha * m[i] / (std::sqrt(vv) + eps);
-        }
+        if (vhat)
+          adam_range<true>(w + b, g + b, m + b, v + b, vhat + b, e - b, one_minus_b1, one_minus_b2, alpha, eps);
+        else
+          adam_range<false>(w + b, g + b, m + b, v + b, nullptr, e - b, one_minus_b1, one_minus_b2, alpha, eps);
       });
       break;
     }

@@ -1,8 +1,9 @@
 #include "kernels/gemm_packed.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
-#include <vector>
+#include <new>
 
 #include "core/thread_pool.h"
 
@@ -10,60 +11,129 @@ namespace cnn::kernels {
 
 namespace {
 
-// Scratch reused across calls (no allocation per batch in steady state); one per thread.
-std::vector<float>& scratch_a() {
-  thread_local std::vector<float> buf;
-  return buf;
-}
-std::vector<float>& scratch_b() {
-  thread_local std::vector<float> buf;
-  return buf;
-}
+struct Problem {
+  bool trans_a, trans_b;
+  int M, N, K;
+  float alpha;
+  const float* A;
+  int lda;
+  const float* B;
+  int ldb;
+  float beta;
+  float* C;
+  int ldc;
+  bool a_in_place, b_in_place;  // full MR/NR tiles read A rows / B rows without packing
+};
 
-inline float a_at(const float* A, int lda, bool trans, int i, int p) { return trans ? A[size_t(p) * lda + i] : A[size_t(i) * lda + p]; }
-
-// Packs op(A)[i0:i0+mc, p0:p0+kc] into ceil(mc/MR) panels of kc*MR floats (zero-padded rows).
-void pack_a(const float* A, int lda, bool trans, int i0, int mc, int p0, int kc, int mr, float* out) {
-  for (int ip = 0; ip < mc; ip += mr) {
-    const int m = std::min(mr, mc - ip);
-    float* panel = out + size_t(ip) * kc;
-    if (!trans) {
-      for (int i = 0; i < m; ++i) {
-        const float* row = A + size_t(i0 + ip + i) * lda + p0;
-        for (int p = 0; p < kc; ++p) panel[size_t(p) * mr + i] = row[p];
-      }
-    } else {
-      for (int p = 0; p < kc; ++p) {
-        const float* row = A + size_t(p0 + p) * lda + i0 + ip;
-        float* dst = panel + size_t(p) * mr;
-        for (int i = 0; i < m; ++i) dst[i] = row[i];
+// A 64-byte aligned scratch buffer per thread, grown on demand and kept (no allocation per call in
+// steady state).
+class Scratch {
+ public:
+  ~Scratch() { std::free(data_); }
+  float* get(size_t floats) {
+    if (floats > size_) {
+      std::free(data_);
+      size_ = (floats + 15) / 16 * 16;
+      data_ = static_cast<float*>(std::aligned_alloc(64, size_ * sizeof(float)));
+      if (!data_) {
+        size_ = 0;
+        throw std::bad_alloc();
       }
     }
-    if (m < mr)
-      for (int p = 0; p < kc; ++p)
-        for (int i = m; i < mr; ++i) panel[size_t(p) * mr + i] = 0.0f;
+    return data_;
+  }
+
+ private:
+  float* data_ = nullptr;
+  size_t size_ = 0;
+};
+
+thread_local Scratch t_apack, t_bpack;
+
+// Packs op(A)[i0:i0+m, p0:p0+kc] into one panel: out[p*mr + i], rows m..mr-1 zero.
+void pack_a_panel(const Problem& P, int i0, int m, int p0, int kc, int mr, float* out) {
+  if (!P.trans_a) {
+    // op(A) rows are rows of A: a transpose. Four columns at a time keep the writes close together.
+    for (int i = 0; i < m; ++i) {
+      const float* row = P.A + size_t(i0 + i) * P.lda + p0;
+      float* dst = out + i;
+      for (int p = 0; p < kc; ++p) dst[size_t(p) * mr] = row[p];
+    }
+  } else {
+    // op(A) rows are columns of A: each k step is m contiguous floats.
+    for (int p = 0; p < kc; ++p) std::memcpy(out + size_t(p) * mr, P.A + size_t(p0 + p) * P.lda + i0, sizeof(float) * m);
+  }
+  if (m < mr)
+    for (int p = 0; p < kc; ++p) std::fill(out + size_t(p) * mr + m, out + size_t(p) * mr + mr, 0.0f);
+}
+
+// Packs op(B)[p0:p0+kc, j0:j0+n] (n <= nr) into one panel: out[p*nr + j], columns n..nr-1 zero.
+void pack_b_panel(const Problem& P, int p0, int kc, int j0, int n, int nr, float* out) {
+  if (!P.trans_b) {
+    for (int p = 0; p < kc; ++p) {
+      float* dst = out + size_t(p) * nr;
+      std::memcpy(dst, P.B + size_t(p0 + p) * P.ldb + j0, sizeof(float) * n);
+      std::fill(dst + n, dst + nr, 0.0f);
+    }
+  } else {
+    for (int j = 0; j < n; ++j) {
+      const float* col = P.B + size_t(j0 + j) * P.ldb + p0;
+      for (int p = 0; p < kc; ++p) out[size_t(p) * nr + j] = col[p];
+    }
+    if (n < nr)
+      for (int p = 0; p < kc; ++p) std::fill(out + size_t(p) * nr + n, out + size_t(p) * nr + nr, 0.0f);
   }
 }
 
-// Packs op(B)[p0:p0+kc, j0:j0+nc] into ceil(nc/NR) panels of kc*NR floats (zero-padded columns).
-void pack_b(const float* B, int ldb, bool trans, int p0, int kc, int j0, int nc, int nr, float* out) {
-  for (int jp = 0; jp < nc; jp += nr) {
-    const int n = std::min(nr, nc - jp);
-    float* panel = out + size_t(jp) * kc;
-    if (!trans) {
-      for (int p = 0; p < kc; ++p) {
-        const float* row = B + size_t(p0 + p) * ldb + j0 + jp;
-        float* dst = panel + size_t(p) * nr;
-        std::memcpy(dst, row, sizeof(float) * n);
-        for (int j = n; j < nr; ++j) dst[j] = 0.0f;
+// Splits `total` into the fewest blocks of at most `limit`, of nearly equal size rounded up to `align`:
+// K = 385 with KC 384 becomes 2 x 196 rather than 384 + 1.
+int balanced_block(int total, int limit, int align) {
+  const int blocks = (total + limit - 1) / limit;
+  int size = (total + blocks - 1) / blocks;
+  size = (size + align - 1) / align * align;
+  return std::min(size, limit);
+}
+
+// C[i_begin:i_end, j_begin:j_end] of the product: one task's share, with its own packing buffers.
+void run_block(const GemmMicroKernel& uk, const Problem& P, int i_begin, int i_end, int j_begin, int j_end) {
+  const int mr = uk.mr, nr = uk.nr;
+  const int kc_max = balanced_block(P.K, uk.kc, 8);
+  const int nc_max = balanced_block(j_end - j_begin, uk.nc, nr);
+  float* bpack = t_bpack.get(size_t(kc_max) * ((nc_max + nr - 1) / nr * nr));
+  float* apack = t_apack.get(size_t(kc_max) * mr);
+  for (int jc = j_begin; jc < j_end; jc += nc_max) {
+    const int nc = std::min(nc_max, j_end - jc);
+    for (int pc = 0; pc < P.K; pc += kc_max) {
+      const int kc = std::min(kc_max, P.K - pc);
+      const float beta = pc == 0 ? P.beta : 1.0f;
+      for (int jp = 0; jp < nc; jp += nr) {
+        const int n = std::min(nr, nc - jp);
+        if (!(P.b_in_place && n == nr)) pack_b_panel(P, pc, kc, jc + jp, n, nr, bpack + size_t(jp) * kc);
       }
-    } else {
-      for (int j = 0; j < n; ++j) {
-        const float* col = B + size_t(j0 + jp + j) * ldb + p0;
-        for (int p = 0; p < kc; ++p) panel[size_t(p) * nr + j] = col[p];
+      for (int ip = i_begin; ip < i_end; ip += mr) {
+        const int m = std::min(mr, i_end - ip);
+        const float* a;
+        int a_rs, a_cs;
+        if (P.a_in_place && m == mr) {
+          a = P.A + size_t(ip) * P.lda + pc;
+          a_rs = P.lda;
+          a_cs = 1;
+        } else {
+          pack_a_panel(P, ip, m, pc, kc, mr, apack);
+          a = apack;
+          a_rs = 1;
+          a_cs = mr;
+        }
+        float* c_row = P.C + size_t(ip) * P.ldc;
+        for (int jp = 0; jp < nc; jp += nr) {
+          const int n = std::min(nr, nc - jp);
+          if (P.b_in_place && n == nr)
+            uk.fn(kc, a, a_rs, a_cs, P.B + size_t(pc) * P.ldb + jc + jp, P.ldb, c_row + jc + jp, P.ldc, P.alpha,
+                  beta, m, n);
+          else
+            uk.fn(kc, a, a_rs, a_cs, bpack + size_t(jp) * kc, nr, c_row + jc + jp, P.ldc, P.alpha, beta, m, n);
+        }
       }
-      for (int p = 0; p < kc; ++p)
-        for (int j = n; j < nr; ++j) panel[size_t(p) * nr + j] = 0.0f;
     }
   }
 }
@@ -73,7 +143,7 @@ void scale_c(int M, int N, float beta, float* C, int ldc) {
     float* row = C + size_t(i) * ldc;
     if (beta == 0.0f)
       std::fill(row, row + N, 0.0f);
-    else
+    else if (beta != 1.0f)
       for (int j = 0; j < N; ++j) row[j] *= beta;
   }
 }
@@ -87,52 +157,34 @@ void sgemm_packed(const GemmMicroKernel& uk, bool trans_a, bool trans_b, int M, 
     scale_c(M, N, beta, C, ldc);
     return;
   }
-  const int mr = uk.mr, nr = uk.nr;
-  const int threads = pool ? pool->size() : 1;
-  // Enough M blocks for every thread when M is small; MC stays a multiple of MR.
-  int mc = uk.mc;
-  if (threads > 1) {
-    int per_thread = (M + threads - 1) / threads;
-    per_thread = (per_thread + mr - 1) / mr * mr;
-    mc = std::max(mr, std::min(mc, per_thread));
-  }
-  const int kc_max = uk.kc, nc_max = uk.nc;
-  std::vector<float>& bbuf = scratch_b();
-  const size_t b_need = size_t(kc_max) * ((std::min(nc_max, N) + nr - 1) / nr * nr);
-  if (bbuf.size() < b_need) bbuf.resize(b_need);
-  float* bpack = bbuf.data();
+  Problem P{trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, false, false};
+  // Reading in place skips a copy that costs as much as the arithmetic when N (for A) or M (for B) is
+  // small. Rows 4 KiB apart would all land in the same L1 sets, so those are packed.
+  P.a_in_place = !trans_a && N <= 4 * uk.nr && lda % 1024 != 0;
+  P.b_in_place = !trans_b && ldb <= 4 * uk.nr;
 
-  for (int j0 = 0; j0 < N; j0 += nc_max) {
-    const int nc = std::min(nc_max, N - j0);
-    for (int p0 = 0; p0 < K; p0 += kc_max) {
-      const int kc = std::min(kc_max, K - p0);
-      const float beta_block = p0 == 0 ? beta : 1.0f;
-      pack_b(B, ldb, trans_b, p0, kc, j0, nc, nr, bpack);
-      const int m_blocks = (M + mc - 1) / mc;
-      auto task = [&](int blk) {
-        const int i0 = blk * mc;
-        const int mcur = std::min(mc, M - i0);
-        std::vector<float>& abuf = scratch_a();
-        const size_t a_need = size_t(kc) * ((mcur + mr - 1) / mr * mr);
-        if (abuf.size() < a_need) abuf.resize(a_need);
-        float* apack = abuf.data();
-        pack_a(A, lda, trans_a, i0, mcur, p0, kc, mr, apack);
-        for (int jp = 0; jp < nc; jp += nr) {
-          const int n = std::min(nr, nc - jp);
-          const float* bp = bpack + size_t(jp) * kc;
-          for (int ip = 0; ip < mcur; ip += mr) {
-            const int m = std::min(mr, mcur - ip);
-            float* c = C + size_t(i0 + ip) * ldc + j0 + jp;
-            uk.fn(kc, apack + size_t(ip) * kc, bp, c, ldc, alpha, beta_block, m, n);
-          }
-        }
-      };
-      if (pool && m_blocks > 1)
-        pool->run(m_blocks, task);
-      else
-        for (int b = 0; b < m_blocks; ++b) task(b);
-    }
+  // Tasks own whole MR/NR-aligned ranges of C. The split changes no result: each element is summed by
+  // one task over the same K blocks. Splitting M repeats B's packing in each task, splitting N repeats
+  // A's, so the larger operand is split.
+  const int threads = pool ? pool->size() : 1;
+  const double flops = 2.0 * M * N * K;
+  const bool split_m = M >= N;
+  const int align = split_m ? uk.mr : uk.nr;
+  const int extent = split_m ? M : N;
+  int tasks = threads > 1 && flops >= 4e5 ? std::min(threads, (extent + align - 1) / align) : 1;
+  if (tasks <= 1) {
+    run_block(uk, P, 0, M, 0, N);
+    return;
   }
+  const int per_task = ((extent + tasks - 1) / tasks + align - 1) / align * align;
+  tasks = (extent + per_task - 1) / per_task;
+  pool->run(tasks, [&](int t) {
+    const int begin = t * per_task, end = std::min(extent, begin + per_task);
+    if (split_m)
+      run_block(uk, P, begin, end, 0, N);
+    else
+      run_block(uk, P, 0, M, begin, end);
+  });
 }
 
 }  // namespace cnn::kernels

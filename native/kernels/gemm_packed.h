@@ -1,8 +1,8 @@
-// A BLIS-style packed GEMM driver: C = alpha*op(A)*op(B) + beta*C, row-major.
-// Loops: jc over N in NC columns, pc over K in KC, then (in parallel) ic over M in MC rows; B's KCxNC
-// block is packed once into NR-wide panels, each task packs its MCxKC block of A into MR-tall panels,
-// then runs the micro-kernel on every MRxNR tile. Every C element is produced by one task, with the
-// K blocks summed in the same order whatever the thread count, so results do not depend on threads.
+// A BLIS-style cache-blocked GEMM driver: C = alpha*op(A)*op(B) + beta*C, row-major.
+// Per task (a fixed range of rows or columns of C): jc over N in NC columns, pc over K in KC, pack
+// op(B)[pc, jc] (KC x NC, in L2) into NR-wide panels, then for every MR-tall slice of A: pack it
+// (KC x MR, stays in L1) and run the micro-kernel against every B panel. Every C element is summed by
+// one task, over the same K blocks in the same order, so results never depend on the thread count.
 #pragma once
 
 namespace cnn {
@@ -11,15 +11,18 @@ class ThreadPool;
 
 namespace cnn::kernels {
 
-// Micro-kernel contract: acc[MR][NR] = sum_{p<kc} a[p*MR + i] * b[p*NR + j]; then for i<m, j<n:
-//   C[i*ldc + j] = alpha*acc[i][j] + (beta == 0 ? 0 : beta*C[i*ldc + j]).
-// a and b are packed panels (zero-padded to MR/NR); m <= MR and n <= NR (edges are the kernel's job).
-using GemmUkernelFn = void (*)(int kc, const float* a, const float* b, float* c, int ldc, float alpha, float beta,
-                               int m, int n);
+// Micro-kernel contract, for an MR x NR register tile:
+//   acc[i][j] = sum_{p<kc} A(i,p) * b[p*ldb + j],  A(i,p) = a[i*a_rs + p*a_cs]
+//   C[i*ldc + j] = alpha*acc[i][j] + (beta == 0 ? 0 : beta*C[i*ldc + j])   for i < m <= MR, j < n <= NR
+// A is a packed panel (a_rs 1, a_cs MR, zero-padded to MR rows) or, only when m == MR, rows of A read
+// in place (a_rs = lda, a_cs 1). b is a packed panel (ldb NR, zero-padded) or, only when n == NR, rows
+// of B read in place (ldb >= NR). kc >= 1. Edge tiles (m < MR or n < NR) store only their m x n part.
+using GemmUkernelFn = void (*)(int kc, const float* a, int a_rs, int a_cs, const float* b, int ldb, float* c,
+                               int ldc, float alpha, float beta, int m, int n);
 
 struct GemmMicroKernel {
   int mr, nr;
-  int kc, mc, nc;  // cache blocking chosen for this tile
+  int kc, nc;  // cache blocking: a KC x NC block of packed B is sized for L2
   GemmUkernelFn fn;
   const char* name;
 };

@@ -24,18 +24,19 @@ void sgemm_ref(bool trans_a, bool trans_b, int M, int N, int K, float alpha, con
 
 namespace {
 
-// sgemm_ukernel_4x8__scalar: a 4x8 tile in plain C++ (the compiler may vectorize it for the
-// baseline ISA). Contract: gemm_packed.h.
+// sgemm_ukernel_4x8__scalar: a 4x8 tile in plain C++ (the compiler may vectorize it for the baseline
+// ISA). Contract: gemm_packed.h; A(i,p) = a[i*a_rs + p*a_cs] covers packed panels and rows in place.
 constexpr int kMr = 4, kNr = 8;
 
-void sgemm_ukernel_4x8__scalar(int kc, const float* a, const float* b, float* c, int ldc, float alpha, float beta,
-                               int m, int n) {
+void sgemm_ukernel_4x8__scalar(int kc, const float* a, int a_rs, int a_cs, const float* b, int ldb, float* c, int ldc,
+                               float alpha, float beta, int m, int n) {
   float acc[kMr][kNr] = {};
   for (int p = 0; p < kc; ++p) {
-    const float* ap = a + p * kMr;
-    const float* bp = b + p * kNr;
-    for (int i = 0; i < kMr; ++i)
-      for (int j = 0; j < kNr; ++j) acc[i][j] += ap[i] * bp[j];
+    const float* bp = b + size_t(p) * ldb;
+    for (int i = 0; i < kMr; ++i) {
+      const float ai = i < m || a_rs == 1 ? a[size_t(i) * a_rs + size_t(p) * a_cs] : 0.0f;
+      for (int j = 0; j < kNr; ++j) acc[i][j] += ai * bp[j];
+    }
   }
   for (int i = 0; i < m; ++i)
     for (int j = 0; j < n; ++j) {
@@ -48,7 +49,7 @@ void sgemm_ukernel_4x8__scalar(int kc, const float* a, const float* b, float* c,
 
 void fill_table_ref(KernelTable& t) {
   t.isa = Isa::scalar;
-  t.gemm_ukernel = {kMr, kNr, 256, 128, 4096, sgemm_ukernel_4x8__scalar, "sgemm_ukernel_4x8__scalar"};
+  t.gemm_ukernel = {kMr, kNr, 256, 512, sgemm_ukernel_4x8__scalar, "sgemm_ukernel_4x8__scalar"};
 }
 
 }  // namespace cnn::kernels
