@@ -2,6 +2,7 @@
 // best ISA that both the CPU and the OS support overrides it, unless CNN_ISA forces a choice.
 #include "kernels/dispatch.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <mutex>
 #include <string>
@@ -144,6 +145,10 @@ void init_isa_from_env() {
 
 void sgemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A, int lda, const float* B,
            int ldb, float beta, float* C, int ldc, ThreadPool* pool) {
+  // Leading dimensions shorter than a row would read and write out of bounds.
+  CNN_CHECK(M >= 0 && N >= 0 && K >= 0, "sgemm: negative matrix size");
+  CNN_CHECK(lda >= std::max(1, trans_a ? M : K) && ldb >= std::max(1, trans_b ? K : N) && ldc >= std::max(1, N),
+            "sgemm: a leading dimension is shorter than its row");
   sgemm_packed(table().gemm_ukernel, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, pool);
 }
 

@@ -22,7 +22,7 @@ struct Problem {
   float beta;
   float* C;
   int ldc;
-  bool a_in_place, b_in_place;  // full MR/NR tiles read A rows / B rows without packing
+  bool a_in_place, b_in_place;  // full MR/NR tiles read A / B rows without packing
 };
 
 // A 64-byte aligned scratch buffer per thread, grown on demand and kept (no allocation per call in
@@ -51,24 +51,21 @@ class Scratch {
 thread_local Scratch t_apack, t_bpack;
 
 // Packs op(A)[i0:i0+m, p0:p0+kc] into one panel: out[p*mr + i], rows m..mr-1 zero.
-void pack_a_panel(const Problem& P, int i0, int m, int p0, int kc, int mr, float* out) {
+void pack_a_panel(const Problem& P, PackTransposeFn pack, int i0, int m, int p0, int kc, int mr, float* out) {
   if (!P.trans_a) {
-    // op(A) rows are rows of A: a transpose. Four columns at a time keep the writes close together.
-    for (int i = 0; i < m; ++i) {
-      const float* row = P.A + size_t(i0 + i) * P.lda + p0;
-      float* dst = out + i;
-      for (int p = 0; p < kc; ++p) dst[size_t(p) * mr] = row[p];
-    }
-  } else {
-    // op(A) rows are columns of A: each k step is m contiguous floats.
-    for (int p = 0; p < kc; ++p) std::memcpy(out + size_t(p) * mr, P.A + size_t(p0 + p) * P.lda + i0, sizeof(float) * m);
+    pack(P.A + size_t(i0) * P.lda + p0, P.lda, m, kc, mr, out);  // op(A) rows are rows of A
+    return;
   }
-  if (m < mr)
-    for (int p = 0; p < kc; ++p) std::fill(out + size_t(p) * mr + m, out + size_t(p) * mr + mr, 0.0f);
+  // op(A) rows are columns of A: each k step is m contiguous floats.
+  for (int p = 0; p < kc; ++p) {
+    float* dst = out + size_t(p) * mr;
+    std::memcpy(dst, P.A + size_t(p0 + p) * P.lda + i0, sizeof(float) * m);
+    std::fill(dst + m, dst + mr, 0.0f);
+  }
 }
 
 // Packs op(B)[p0:p0+kc, j0:j0+n] (n <= nr) into one panel: out[p*nr + j], columns n..nr-1 zero.
-void pack_b_panel(const Problem& P, int p0, int kc, int j0, int n, int nr, float* out) {
+void pack_b_panel(const Problem& P, PackTransposeFn pack, int p0, int kc, int j0, int n, int nr, float* out) {
   if (!P.trans_b) {
     for (int p = 0; p < kc; ++p) {
       float* dst = out + size_t(p) * nr;
@@ -76,14 +73,29 @@ void pack_b_panel(const Problem& P, int p0, int kc, int j0, int n, int nr, float
       std::fill(dst + n, dst + nr, 0.0f);
     }
   } else {
-    for (int j = 0; j < n; ++j) {
-      const float* col = P.B + size_t(j0 + j) * P.ldb + p0;
-      for (int p = 0; p < kc; ++p) out[size_t(p) * nr + j] = col[p];
-    }
-    if (n < nr)
-      for (int p = 0; p < kc; ++p) std::fill(out + size_t(p) * nr + n, out + size_t(p) * nr + nr, 0.0f);
+    pack(P.B + size_t(j0) * P.ldb + p0, P.ldb, n, kc, nr, out);  // op(B) columns are rows of B
   }
 }
+
+}  // namespace
+
+void pack_transpose_ref(const float* src, int ld, int rows, int cols, int r_pad, float* out) {
+  // 8-column blocks: each row's cache line is read once per block and the writes stay close.
+  int c = 0;
+  for (; c + 8 <= cols; c += 8) {
+    float* dst = out + size_t(c) * r_pad;
+    for (int r = 0; r < rows; ++r) {
+      const float* row = src + size_t(r) * ld + c;
+      for (int q = 0; q < 8; ++q) dst[q * r_pad + r] = row[q];
+    }
+  }
+  for (; c < cols; ++c)
+    for (int r = 0; r < rows; ++r) out[size_t(c) * r_pad + r] = src[size_t(r) * ld + c];
+  if (rows < r_pad)
+    for (int q = 0; q < cols; ++q) std::fill(out + size_t(q) * r_pad + rows, out + size_t(q) * r_pad + r_pad, 0.0f);
+}
+
+namespace {
 
 // Splits `total` into the fewest blocks of at most `limit`, of nearly equal size rounded up to `align`:
 // K = 385 with KC 384 becomes 2 x 196 rather than 384 + 1.
@@ -108,18 +120,22 @@ void run_block(const GemmMicroKernel& uk, const Problem& P, int i_begin, int i_e
       const float beta = pc == 0 ? P.beta : 1.0f;
       for (int jp = 0; jp < nc; jp += nr) {
         const int n = std::min(nr, nc - jp);
-        if (!(P.b_in_place && n == nr)) pack_b_panel(P, pc, kc, jc + jp, n, nr, bpack + size_t(jp) * kc);
+        if (!(P.b_in_place && n == nr)) pack_b_panel(P, uk.pack_transpose, pc, kc, jc + jp, n, nr, bpack + size_t(jp) * kc);
       }
       for (int ip = i_begin; ip < i_end; ip += mr) {
         const int m = std::min(mr, i_end - ip);
         const float* a;
         int a_rs, a_cs;
-        if (P.a_in_place && m == mr) {
-          a = P.A + size_t(ip) * P.lda + pc;
+        if (P.a_in_place && m == mr && !P.trans_a) {
+          a = P.A + size_t(ip) * P.lda + pc;  // rows of A
           a_rs = P.lda;
           a_cs = 1;
+        } else if (P.a_in_place && m == mr) {
+          a = P.A + size_t(pc) * P.lda + ip;  // columns of A: each k step is mr contiguous floats
+          a_rs = 1;
+          a_cs = P.lda;
         } else {
-          pack_a_panel(P, ip, m, pc, kc, mr, apack);
+          pack_a_panel(P, uk.pack_transpose, ip, m, pc, kc, mr, apack);
           a = apack;
           a_rs = 1;
           a_cs = mr;
@@ -158,20 +174,21 @@ void sgemm_packed(const GemmMicroKernel& uk, bool trans_a, bool trans_b, int M, 
     return;
   }
   Problem P{trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, false, false};
-  // Reading in place skips a copy that costs as much as the arithmetic when N (for A) or M (for B) is
-  // small. Rows 4 KiB apart would all land in the same L1 sets, so those are packed.
-  P.a_in_place = !trans_a && N <= 4 * uk.nr && lda % 1024 != 0;
+  // Reading A in place skips a copy that costs as much as the arithmetic when N is small. Rows of A
+  // exactly 4 KiB apart would all land in the same L1 sets, so those are packed; A^T is read in place
+  // only while its k steps stay under a page apart. B is read in place when its rows are short.
+  P.a_in_place = N <= 4 * uk.nr && (trans_a ? lda < 1024 : lda % 1024 != 0);
   P.b_in_place = !trans_b && ldb <= 4 * uk.nr;
 
   // Tasks own whole MR/NR-aligned ranges of C. The split changes no result: each element is summed by
-  // one task over the same K blocks. Splitting M repeats B's packing in each task, splitting N repeats
-  // A's, so the larger operand is split.
+  // one task over the same K blocks. Splitting M repeats B's packing (K x N) in every task, splitting
+  // N repeats A's (M x K), so the longer of M and N is split.
   const int threads = pool ? pool->size() : 1;
   const double flops = 2.0 * M * N * K;
   const bool split_m = M >= N;
   const int align = split_m ? uk.mr : uk.nr;
   const int extent = split_m ? M : N;
-  int tasks = threads > 1 && flops >= 4e5 ? std::min(threads, (extent + align - 1) / align) : 1;
+  int tasks = threads > 1 && flops >= 2e6 ? std::min(threads, (extent + align - 1) / align) : 1;
   if (tasks <= 1) {
     run_block(uk, P, 0, M, 0, N);
     return;

@@ -20,11 +20,18 @@ namespace cnn::kernels {
 using GemmUkernelFn = void (*)(int kc, const float* a, int a_rs, int a_cs, const float* b, int ldb, float* c,
                                int ldc, float alpha, float beta, int m, int n);
 
+// Transposing pack: out[c*r_pad + r] = src[r*ld + c] for r < rows <= r_pad, c < cols; rows rows..r_pad-1
+// of every column are zero. Packs op(A) rows of A (r_pad MR) and op(B) columns that are rows of B
+// (r_pad NR).
+using PackTransposeFn = void (*)(const float* src, int ld, int rows, int cols, int r_pad, float* out);
+void pack_transpose_ref(const float* src, int ld, int rows, int cols, int r_pad, float* out);
+
 struct GemmMicroKernel {
   int mr, nr;
   int kc, nc;  // cache blocking: a KC x NC block of packed B is sized for L2
   GemmUkernelFn fn;
   const char* name;
+  PackTransposeFn pack_transpose;
 };
 
 void sgemm_packed(const GemmMicroKernel& uk, bool trans_a, bool trans_b, int M, int N, int K, float alpha,

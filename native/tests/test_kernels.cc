@@ -224,22 +224,3 @@ TEST(unavailable_isa_is_an_error_naming_what_the_cpu_has) {
     if (!present) EXPECT_THROWS(select_isa(isa));
   }
 }
-
-TEST(thread_pool_runs_every_task_once_and_nests_inline) {
-  ThreadPool pool(2);
-  std::vector<int> hits(100, 0);
-  pool.run(100, [&](int t) {
-    hits[t] += 1;
-    pool.run(3, [&](int) {});  // nested: runs inline, no deadlock
-  });
-  for (int h : hits) EXPECT_EQ(h, 1);
-  bool threw = false;
-  try {
-    pool.run(10, [&](int t) {
-      if (t == 3) throw Error(kErrInvalidArgument, "boom");
-    });
-  } catch (const Error&) {
-    threw = true;
-  }
-  EXPECT_TRUE(threw);
-}

@@ -13,6 +13,8 @@
 
 namespace cnn::kernels {
 
+void pack_transpose__avx2(const float* src, int ld, int rows, int cols, int r_pad, float* out);
+
 namespace {
 
 constexpr int kMr = 6, kNr = 16;
@@ -106,7 +108,8 @@ void sgemm_ukernel_6x16__avx2(int kc, const float* a, int a_rs, int a_cs, const 
 
 void fill_table_avx2(KernelTable& t) {
   t.isa = Isa::avx2;
-  t.gemm_ukernel = {kMr, kNr, 256, 512, sgemm_ukernel_6x16__avx2, "sgemm_ukernel_6x16__avx2"};
+  t.gemm_ukernel = {kMr, kNr, 256, 512, sgemm_ukernel_6x16__avx2, "sgemm_ukernel_6x16__avx2",
+                   pack_transpose__avx2};
 }
 
 }  // namespace cnn::kernels

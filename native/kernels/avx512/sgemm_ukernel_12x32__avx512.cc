@@ -13,6 +13,8 @@
 
 namespace cnn::kernels {
 
+void pack_transpose__avx512(const float* src, int ld, int rows, int cols, int r_pad, float* out);
+
 namespace {
 
 constexpr int kMr = 12, kNr = 32;
@@ -29,6 +31,11 @@ void sgemm_ukernel_12x32__avx512(int kc, const float* a, int a_rs, int a_cs, con
   __m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00,
          c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00, c80 = c00,
          c81 = c00, c90 = c00, c91 = c00, ca0 = c00, ca1 = c00, cb0 = c00, cb1 = c00;
+  // The tile of C is only touched after the k loop: fetch its lines now so the stores do not stall.
+  for (int i = 0; i < m; ++i) {
+    _mm_prefetch(reinterpret_cast<const char*>(c + ptrdiff_t(i) * ldc), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(c + ptrdiff_t(i) * ldc + 16), _MM_HINT_T0);
+  }
   const ptrdiff_t sb = ldb;
   if (a_rs == 1) {
     const ptrdiff_t sa = a_cs;
@@ -102,7 +109,8 @@ void sgemm_ukernel_12x32__avx512(int kc, const float* a, int a_rs, int a_cs, con
 
 void fill_table_avx512(KernelTable& t) {
   t.isa = Isa::avx512;
-  t.gemm_ukernel = {kMr, kNr, 384, 1024, sgemm_ukernel_12x32__avx512, "sgemm_ukernel_12x32__avx512"};
+  t.gemm_ukernel = {kMr, kNr, 384, 1024, sgemm_ukernel_12x32__avx512, "sgemm_ukernel_12x32__avx512",
+                   pack_transpose__avx512};
 }
 
 }  // namespace cnn::kernels

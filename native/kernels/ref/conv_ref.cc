@@ -40,23 +40,52 @@ ConvGeometry make_conv_geometry(int batch, int in_h, int in_w, int in_c, int k_h
   return g;
 }
 
+namespace {
+
+// Short runs (one channel, a 3-tap row of a 1-channel image) are copied inline: a memcpy call
+// costs more than the copy.
+inline void copy_run(float* dst, const float* src, size_t n) {
+  if (n >= 16)
+    std::memcpy(dst, src, sizeof(float) * n);
+  else
+    for (size_t i = 0; i < n; ++i) dst[i] = src[i];
+}
+
+inline void add_run(float* dst, const float* src, size_t n) {
+  for (size_t i = 0; i < n; ++i) dst[i] += src[i];
+}
+
+}  // namespace
+
 void im2col_nhwc(const ConvGeometry& g, const float* x, float* cols) {
   const size_t c = size_t(g.in_c);
-  const size_t row_len = size_t(g.k_h) * g.k_w * c;
+  const size_t tap_row = size_t(g.k_w) * c;  // one kernel row of a column: k_w taps of c channels
   float* out = cols;
   for (int b = 0; b < g.batch; ++b) {
     const float* img = x + size_t(b) * g.in_h * g.in_w * c;
     for (int oy = 0; oy < g.out_h; ++oy) {
-      for (int ox = 0; ox < g.out_w; ++ox, out += row_len) {
-        float* dst = out;
-        for (int ky = 0; ky < g.k_h; ++ky) {
+      for (int ox = 0; ox < g.out_w; ++ox) {
+        const int ix0 = ox * g.stride_w - g.pad_left;
+        // With no dilation, a kernel row lying inside the image is one contiguous run of k_w*c floats.
+        const bool row_inside = g.dil_w == 1 && ix0 >= 0 && ix0 + g.k_w <= g.in_w;
+        for (int ky = 0; ky < g.k_h; ++ky, out += tap_row) {
           const int iy = oy * g.stride_h - g.pad_top + ky * g.dil_h;
-          for (int kx = 0; kx < g.k_w; ++kx, dst += c) {
-            const int ix = ox * g.stride_w - g.pad_left + kx * g.dil_w;
-            if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w)
-              std::memset(dst, 0, sizeof(float) * c);
+          if (iy < 0 || iy >= g.in_h) {
+            std::fill(out, out + tap_row, 0.0f);
+            continue;
+          }
+          const float* src_row = img + size_t(iy) * g.in_w * c;
+          if (row_inside) {
+            copy_run(out, src_row + size_t(ix0) * c, tap_row);
+            continue;
+          }
+          for (int kx = 0; kx < g.k_w; ++kx) {
+            const int ix = ix0 + kx * g.dil_w;
+            float* dst = out + size_t(kx) * c;
+            if (ix < 0 || ix >= g.in_w)
+              std::fill(dst, dst + c, 0.0f);
             else
-              std::memcpy(dst, img + (size_t(iy) * g.in_w + ix) * c, sizeof(float) * c);
+              copy_run(dst, src_row + size_t(ix) * c, c);
           }
         }
       }
@@ -66,21 +95,26 @@ void im2col_nhwc(const ConvGeometry& g, const float* x, float* cols) {
 
 void col2im_nhwc(const ConvGeometry& g, const float* cols, float* dx) {
   const size_t c = size_t(g.in_c);
-  const size_t row_len = size_t(g.k_h) * g.k_w * c;
+  const size_t tap_row = size_t(g.k_w) * c;
   std::memset(dx, 0, sizeof(float) * size_t(g.batch) * g.in_h * g.in_w * c);
   const float* in = cols;
   for (int b = 0; b < g.batch; ++b) {
     float* img = dx + size_t(b) * g.in_h * g.in_w * c;
     for (int oy = 0; oy < g.out_h; ++oy) {
-      for (int ox = 0; ox < g.out_w; ++ox, in += row_len) {
-        const float* src = in;
-        for (int ky = 0; ky < g.k_h; ++ky) {
+      for (int ox = 0; ox < g.out_w; ++ox) {
+        const int ix0 = ox * g.stride_w - g.pad_left;
+        const bool row_inside = g.dil_w == 1 && ix0 >= 0 && ix0 + g.k_w <= g.in_w;
+        for (int ky = 0; ky < g.k_h; ++ky, in += tap_row) {
           const int iy = oy * g.stride_h - g.pad_top + ky * g.dil_h;
-          for (int kx = 0; kx < g.k_w; ++kx, src += c) {
-            const int ix = ox * g.stride_w - g.pad_left + kx * g.dil_w;
-            if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) continue;
-            float* d = img + (size_t(iy) * g.in_w + ix) * c;
-            for (size_t k = 0; k < c; ++k) d[k] += src[k];
+          if (iy < 0 || iy >= g.in_h) continue;
+          float* dst_row = img + size_t(iy) * g.in_w * c;
+          if (row_inside) {
+            add_run(dst_row + size_t(ix0) * c, in, tap_row);
+            continue;
+          }
+          for (int kx = 0; kx < g.k_w; ++kx) {
+            const int ix = ix0 + kx * g.dil_w;
+            if (ix >= 0 && ix < g.in_w) add_run(dst_row + size_t(ix) * c, in + size_t(kx) * c, c);
           }
         }
       }

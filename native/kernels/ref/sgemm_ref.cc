@@ -49,7 +49,8 @@ void sgemm_ukernel_4x8__scalar(int kc, const float* a, int a_rs, int a_cs, const
 
 void fill_table_ref(KernelTable& t) {
   t.isa = Isa::scalar;
-  t.gemm_ukernel = {kMr, kNr, 256, 512, sgemm_ukernel_4x8__scalar, "sgemm_ukernel_4x8__scalar"};
+  t.gemm_ukernel = {kMr, kNr, 256, 512, sgemm_ukernel_4x8__scalar, "sgemm_ukernel_4x8__scalar",
+                   pack_transpose_ref};
 }
 
 }  // namespace cnn::kernels

@@ -1,0 +1,63 @@
+// ThreadPool: every task runs once, nested runs are inline, task failures reach the caller, and the
+// size comes from CNN_THREADS.
+#include <atomic>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "core/thread_pool.h"
+#include "tests/harness.h"
+
+using namespace cnn;
+
+TEST(thread_pool_runs_every_task_once_and_nests_inline) {
+  for (int threads : {1, 2, 4}) {
+    ThreadPool pool(threads);
+    EXPECT_EQ(pool.size(), threads);
+    for (int round = 0; round < 50; ++round) {
+      std::vector<int> hits(37, 0);
+      std::atomic<int> nested{0};
+      pool.run(37, [&](int t) {
+        hits[t] += 1;
+        pool.run(3, [&](int) { nested.fetch_add(1); });  // nested: runs inline, no deadlock
+      });
+      for (int h : hits) EXPECT_EQ(h, 1);
+      EXPECT_EQ(nested.load(), 37 * 3);
+    }
+    pool.run(0, [&](int) { EXPECT_TRUE(false); });
+  }
+}
+
+TEST(thread_pool_rethrows_a_failing_task_and_stays_usable) {
+  ThreadPool pool(2);
+  for (int failing : {0, 3, 9}) {
+    bool threw = false;
+    try {
+      pool.run(10, [&](int t) {
+        if (t == failing) throw Error(kErrInvalidArgument, "task " + std::to_string(t) + " failed");
+      });
+    } catch (const Error& e) {
+      threw = true;
+      EXPECT_EQ(std::string(e.what()), "task " + std::to_string(failing) + " failed");
+    }
+    EXPECT_TRUE(threw);
+  }
+  std::atomic<int> count{0};
+  pool.run(20, [&](int) { count.fetch_add(1); });
+  EXPECT_EQ(count.load(), 20);
+}
+
+TEST(thread_pool_size_comes_from_cnn_threads) {
+  const char* old = std::getenv("CNN_THREADS");
+  const std::string saved = old ? old : "";
+  setenv("CNN_THREADS", "3", 1);
+  EXPECT_EQ(ThreadPool::default_threads(), 3);
+  setenv("CNN_THREADS", "zero", 1);  // not a number: falls back to the core count
+  EXPECT_TRUE(ThreadPool::default_threads() >= 1);
+  if (old)
+    setenv("CNN_THREADS", saved.c_str(), 1);
+  else
+    unsetenv("CNN_THREADS");
+  EXPECT_THROWS(ThreadPool::set_global_threads(0));
+}
