@@ -11,6 +11,10 @@ import { summaryCommand } from './commands/summary.js';
 import { trainCommand } from './commands/train.js';
 import { evalCommand } from './commands/eval.js';
 import { predictCommand } from './commands/predict.js';
+import { visualizeCommand } from './commands/visualize.js';
+import { plotCommand } from './commands/plot.js';
+import { exportCommand } from './commands/export.js';
+import { importCommand } from './commands/import.js';
 
 export function buildProgram(): Command {
   const program = new Command('cnn')
@@ -23,6 +27,10 @@ export function buildProgram(): Command {
     summaryCommand(),
     evalCommand(),
     predictCommand(),
+    visualizeCommand(),
+    plotCommand(),
+    exportCommand(),
+    importCommand(),
     dataCommand(),
     convCommand(),
     poolCommand(),

@@ -1,0 +1,86 @@
+/** `cnn export`: a trained model as ONNX (one .onnx file) or TensorFlow.js (model.json + weights.bin). */
+import { Command } from 'commander';
+import { CnnError, usageError } from '../../errors.js';
+import { formatShapeTuple } from '../../model/shapes.js';
+import { describeFsError, writeFileAtomic } from '../../util/atomic-write.js';
+import { readExportableModel } from '../../export/exportable.js';
+import { modelToOnnx, ONNX_OPSET } from '../../export/onnx.js';
+import { writeTfjsModel } from '../../export/tfjs.js';
+import { parseChoice } from '../parse.js';
+
+interface ExportOptions {
+  weights: string;
+  format: string;
+  out: string;
+  json?: boolean;
+}
+
+export interface ExportResult {
+  format: 'onnx' | 'tfjs';
+  files: string[];
+  input: { name: string; shape: (number | null)[]; layout: 'NHWC'; preprocessing: { rescale: number; offset: number } };
+  output: { name: string; shape: (number | null)[] };
+  opset?: number;
+}
+
+export async function exportModel(opts: ExportOptions): Promise<ExportResult> {
+  const format = parseChoice('--format', opts.format, ['onnx', 'tfjs'] as const);
+  const model = await readExportableModel(opts.weights);
+  const { config, shapes } = model;
+  const outShape = shapes.length ? shapes[shapes.length - 1].output : config.input_shape;
+  const preprocessing = { ...config.preprocessing };
+  if (format === 'onnx') {
+    if (!opts.out.toLowerCase().endsWith('.onnx')) throw usageError('ERR_BAD_OPTION', `--out must name a .onnx file for --format onnx, got ${JSON.stringify(opts.out)}`);
+    const onnx = modelToOnnx(model);
+    try {
+      await writeFileAtomic(opts.out, onnx.bytes);
+    } catch (e) {
+      throw new CnnError('ERR_EXPORT', `cannot write ${opts.out}: ${describeFsError(e)}`);
+    }
+    return {
+      format,
+      files: [opts.out],
+      input: { name: onnx.inputName, shape: [null, ...config.input_shape], layout: 'NHWC', preprocessing },
+      output: { name: onnx.outputName, shape: [null, ...outShape] },
+      opset: ONNX_OPSET,
+    };
+  }
+  let written: Awaited<ReturnType<typeof writeTfjsModel>>;
+  try {
+    written = await writeTfjsModel(model, opts.out);
+  } catch (e) {
+    throw new CnnError('ERR_EXPORT', `cannot write the TensorFlow.js model into ${opts.out}: ${describeFsError(e)}`);
+  }
+  return {
+    format,
+    files: [written.modelPath, written.weightsPath],
+    input: { name: config.layers[0]?.name ?? 'input', shape: [null, ...config.input_shape], layout: 'NHWC', preprocessing },
+    output: { name: config.layers[config.layers.length - 1]?.name ?? 'output', shape: [null, ...outShape] },
+  };
+}
+
+export function exportCommand(): Command {
+  return new Command('export')
+    .description('write a trained model as ONNX (opset 13) or as a TensorFlow.js layers model')
+    .requiredOption('--weights <file>', 'a weights file written by cnn train')
+    .requiredOption('--out <path>', 'the .onnx file, or the folder for model.json and weights.bin')
+    .option('--format <format>', 'onnx or tfjs', 'onnx')
+    .option('--json', 'print {format, files, input, output, opset}')
+    .action(async (opts: ExportOptions) => {
+      const r = await exportModel(opts);
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(r)}\n`);
+        return;
+      }
+      const p = r.input.preprocessing;
+      const shape = (s: (number | null)[]): string => formatShapeTuple(s.slice(1) as number[]);
+      process.stdout.write(
+        [
+          `wrote ${r.files.join(' and ')}${r.opset ? ` (ONNX opset ${r.opset})` : ' (TensorFlow.js layers format)'}`,
+          `  input:  ${r.format === 'onnx' ? `"${r.input.name}" ` : ''}float32 ${shape(r.input.shape)}, NHWC, pixels * ${p.rescale}${p.offset ? ` + ${p.offset}` : ''}`,
+          `  output: ${r.format === 'onnx' ? `"${r.output.name}" ` : ''}float32 ${shape(r.output.shape)}`,
+          '',
+        ].join('\n'),
+      );
+    });
+}

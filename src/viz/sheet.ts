@@ -1,0 +1,166 @@
+/**
+ * The visualization sheet of `cnn visualize`: the test image and the prediction, every convolution
+ * layer's filters, and the feature maps each convolution and pooling layer makes for that image,
+ * each section titled with the layer's name, type and shape (Keras's notation).
+ */
+import { basename } from 'node:path';
+import { usageError } from '../errors.js';
+import { datasetClasses, type LayerConfig, type ModelConfig } from '../model/config.js';
+import { formatShapeTuple, inferShapes } from '../model/shapes.js';
+import type { NativeNetwork } from '../native.js';
+import { BLACK, Canvas, GREY, type Rgb } from './canvas.js';
+import { greyColor, normalizer } from './colors.js';
+import { textWidth } from './font.js';
+import { featureMapTiles, filterTiles, imageTile, scaleFor, type FilterChannelMode, type SheetSection, type Tile } from './sheet-data.js';
+
+export const SHEET_WIDTH = 1024;
+const PAD = 12;
+const GAP = 4;
+const CAPTION = 10;
+const TITLE = 20;
+
+export interface SheetOptions {
+  /** Layer names to show; all convolution and pooling layers when empty. */
+  layers?: string[];
+  filterChannels?: FilterChannelMode;
+  /** Where the image comes from, for the header ("fashion-mnist test image #0"). */
+  imageLabel?: string;
+  trueClass?: number;
+  source?: string;
+}
+
+export interface SheetSpec {
+  header: string[];
+  image: Tile;
+  sections: SheetSection[];
+}
+
+const SHOWN_TYPES = new Set(['Conv2D', 'MaxPooling2D', 'AveragePooling2D']);
+
+function selectedLayers(config: ModelConfig, wanted: string[] | undefined): Set<string> {
+  const shown = config.layers.filter((l) => SHOWN_TYPES.has(l.type)).map((l) => l.name);
+  if (!wanted || wanted.length === 0) return new Set(shown);
+  for (const name of wanted) {
+    const layer = config.layers.find((l) => l.name === name);
+    if (!layer) throw usageError('ERR_BAD_OPTION', `--layer ${name}: the model has no layer of that name; its convolution and pooling layers are ${shown.join(', ') || '(none)'}`);
+    if (!SHOWN_TYPES.has(layer.type)) {
+      throw usageError('ERR_BAD_OPTION', `--layer ${name}: is a ${layer.type} layer; only convolution and pooling layers have pictures (${shown.join(', ')})`);
+    }
+  }
+  return new Set(wanted);
+}
+
+function describeLayer(layer: LayerConfig): string {
+  return `${layer.name} (${layer.type})`;
+}
+
+/** Everything the sheet shows, computed from the network's parameters and its forward pass. */
+export function buildSheet(config: ModelConfig, net: NativeNetwork, pixels: Uint8Array, options: SheetOptions = {}): SheetSpec {
+  const [height, width, channels] = config.input_shape.length === 3 ? config.input_shape : [config.input_shape[0], 1, 1];
+  const expected = config.input_shape.reduce((a, b) => a * b, 1);
+  if (pixels.length !== expected) {
+    throw usageError('ERR_BAD_OPTION', `the image has ${pixels.length} values but the model takes (${config.input_shape.join(', ')}) = ${expected}`);
+  }
+  const chosen = selectedLayers(config, options.layers);
+  const shapes = inferShapes(config);
+  const { rescale, offset } = config.preprocessing;
+  const outputs = net.forwardAll(Float32Array.from(pixels, (p) => p * rescale + offset));
+  const params = net.params();
+  const kernelOf = (layer: string): { data: Float32Array; shape: number[] } | undefined => {
+    const i = params.findIndex((p) => p.layer === layer && p.name === 'kernel');
+    return i < 0 ? undefined : { data: net.getParam(i), shape: params[i].shape };
+  };
+
+  const sections: SheetSection[] = [];
+  let firstConv = true;
+  config.layers.forEach((layer, i) => {
+    const isConv = layer.type === 'Conv2D';
+    if (chosen.has(layer.name) && isConv) {
+      const kernel = kernelOf(layer.name);
+      if (kernel) {
+        const [kh, kw, cin, cout] = kernel.shape;
+        const mode = options.filterChannels ?? 'mean';
+        const { tiles, columns } = filterTiles(kernel.data, kernel.shape, mode, firstConv);
+        const how = cin === 1 ? '' : cin === 3 && firstConv ? ', as colour' : mode === 'mean' ? `, mean over ${cin} input channels` : `, a row per filter, a column per input channel`;
+        sections.push({ title: `${describeLayer(layer)} filters: ${cout} x ${kh}x${kw}x${cin}${how}`, tiles, scale: scaleFor(Math.max(kh, kw), 30, 2), columns });
+      }
+    }
+    if (isConv) firstConv = false;
+    if (chosen.has(layer.name)) {
+      const shape = shapes[i].output;
+      const channelsFirst = isConv && layer.data_format === 'channels_first';
+      const tiles = featureMapTiles(outputs[i], shape, channelsFirst);
+      const hw = channelsFirst ? Math.max(shape[1], shape[2]) : Math.max(shape[0], shape[1]);
+      sections.push({ title: `${describeLayer(layer)} feature maps ${formatShapeTuple(shape)}`, tiles, scale: scaleFor(hw, 56) });
+    }
+  });
+
+  const probs = outputs[outputs.length - 1];
+  let best = 0;
+  for (let k = 1; k < probs.length; k++) if (probs[k] > probs[best]) best = k;
+  const names = config.dataset ? datasetClasses(config.dataset).classNames : probs.length ? Array.from(probs, (_, k) => String(k)) : [];
+  const nameOf = (k: number): string => names[k] ?? String(k);
+  const header = [
+    `${options.source ? basename(options.source) : config.name}: ${config.layers.length} layers, input ${formatShapeTuple(config.input_shape)}`,
+    `${options.imageLabel ?? 'image'}${options.trueClass !== undefined ? `, true class ${nameOf(options.trueClass)}` : ''}`,
+    `predicted ${nameOf(best)} (${(100 * probs[best]).toFixed(1)}%)`,
+    'each map is scaled by its own min (black) and max (white)',
+  ];
+  return { header, image: imageTile(pixels, height, width, channels), sections };
+}
+
+function tileColor(tile: Tile, norm: (v: number) => number, index: number): Rgb {
+  if (!tile.rgb) return greyColor(norm(tile.values[index]));
+  const base = index * 3;
+  return [0, 1, 2].map((c) => Math.round(Math.min(1, Math.max(0, norm(tile.values[base + c]))) * 255)) as unknown as Rgb;
+}
+
+function drawTile(canvas: Canvas, x: number, y: number, tile: Tile, scale: number): void {
+  const norm = tile.range ? (v: number) => (v - tile.range![0]) / (tile.range![1] - tile.range![0]) : normalizer(tile.values);
+  canvas.cells(x, y, tile.height, tile.width, scale, (r, c) => tileColor(tile, norm, r * tile.width + c));
+}
+
+interface PlacedSection {
+  section: SheetSection;
+  perRow: number;
+  rows: number;
+  cellW: number;
+  cellH: number;
+  height: number;
+}
+
+function place(section: SheetSection): PlacedSection {
+  const t = section.tiles[0];
+  const cellW = Math.max(t ? t.width * section.scale : 0, textWidth('000')) + GAP;
+  const cellH = (t ? t.height * section.scale : 0) + CAPTION + GAP;
+  const fit = Math.max(1, Math.floor((SHEET_WIDTH - 2 * PAD + GAP) / cellW));
+  const perRow = section.columns && section.columns <= fit ? section.columns : fit;
+  const rows = Math.ceil(section.tiles.length / perRow);
+  return { section, perRow, rows, cellW, cellH, height: TITLE + rows * cellH + PAD };
+}
+
+export function renderSheet(spec: SheetSpec): Canvas {
+  const imageScale = scaleFor(Math.max(spec.image.height, spec.image.width), 140);
+  const imageH = spec.image.height * imageScale;
+  const headerH = Math.max(imageH, spec.header.length * 14) + 2 * PAD;
+  const placed = spec.sections.map(place);
+  const total = headerH + placed.reduce((s, p) => s + p.height, 0) + PAD;
+  const canvas = new Canvas(SHEET_WIDTH, total);
+
+  drawTile(canvas, PAD, PAD, spec.image, imageScale);
+  const textX = PAD + spec.image.width * imageScale + 16;
+  spec.header.forEach((line, i) => canvas.text(textX, PAD + 4 + i * 16, line, i === spec.header.length - 1 ? GREY : BLACK, i === 0 ? 1 : 1));
+  let y = headerH;
+  for (const p of placed) {
+    canvas.fillRect(PAD, y, SHEET_WIDTH - 2 * PAD, 1, [200, 200, 200]);
+    canvas.text(PAD, y + 6, p.section.title, BLACK);
+    p.section.tiles.forEach((tile, k) => {
+      const tx = PAD + (k % p.perRow) * p.cellW;
+      const ty = y + TITLE + Math.floor(k / p.perRow) * p.cellH;
+      drawTile(canvas, tx, ty, tile, p.section.scale);
+      if (tile.caption !== undefined) canvas.text(tx, ty + tile.height * p.section.scale + 1, tile.caption, GREY);
+    });
+    y += p.height;
+  }
+  return canvas;
+}

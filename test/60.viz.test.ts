@@ -1,0 +1,129 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decodePng, renderConfusion, renderHistoryPlot, writeConfusionPng, writeHistoryPlot } from '../src/viz/index.js';
+import { heatColor } from '../src/viz/colors.js';
+import { featureMapTiles, filterTiles } from '../src/viz/sheet-data.js';
+import { renderSheet, SHEET_WIDTH } from '../src/viz/sheet.js';
+import { readHistoryFile } from '../src/cli/commands/plot.js';
+import { SERIES_COLORS } from '../src/viz/colors.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'cnn-viz-'));
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+const history = [1, 2, 3, 4].map((epoch) => ({
+  epoch,
+  loss: 1 / epoch,
+  accuracy: 0.7 + 0.05 * epoch,
+  val_loss: 1.2 / epoch,
+  val_accuracy: 0.68 + 0.05 * epoch,
+}));
+
+test('the history plot decodes as a PNG of the documented size with each point where the data puts it', async () => {
+  const path = join(dir, 'history.png');
+  await writeHistoryPlot(history, path);
+  const png = decodePng(readFileSync(path));
+  const { canvas, loss, accuracy } = renderHistoryPlot(history);
+  assert.equal(png.width, canvas.width);
+  assert.equal(png.height, canvas.height);
+  const pixel = (x: number, y: number) => {
+    const i = (Math.round(y) * png.width + Math.round(x)) * 4;
+    return [png.data[i], png.data[i + 1], png.data[i + 2]];
+  };
+  for (const h of history) {
+    assert.deepEqual(pixel(loss.toX(h.epoch), loss.toY(h.loss)), [...SERIES_COLORS.train], `training loss marker at epoch ${h.epoch}`);
+    assert.deepEqual(pixel(accuracy.toX(h.epoch), accuracy.toY(h.val_accuracy)), [...SERIES_COLORS.validation], `validation accuracy at epoch ${h.epoch}`);
+  }
+  // Falling loss is drawn going down the panel (larger y), rising accuracy going up.
+  assert.ok(loss.toY(history[3].loss) > loss.toY(history[0].loss));
+  assert.ok(accuracy.toY(history[3].accuracy) < accuracy.toY(history[0].accuracy));
+});
+
+test('the history plot without validation has no validation colour, and an empty history is refused', () => {
+  const { canvas } = renderHistoryPlot(history.map(({ epoch, loss, accuracy }) => ({ epoch, loss, accuracy })));
+  let orange = 0;
+  for (let y = 0; y < canvas.height; y++) for (let x = 0; x < canvas.width; x++) if (canvas.getPixel(x, y).join() === SERIES_COLORS.validation.join()) orange++;
+  assert.equal(orange, 0);
+  assert.throws(() => renderHistoryPlot([]), /history is empty/);
+});
+
+test('cnn plot reads the history JSON written beside the weights, NaN stored as null', async () => {
+  const path = join(dir, 'w.history.json');
+  writeFileSync(path, JSON.stringify({ history: [{ epoch: 1, loss: null, accuracy: 0.5, seconds: 1 }, { epoch: 2, loss: 0.4, accuracy: 0.6 }] }));
+  const records = await readHistoryFile(path);
+  assert.ok(Number.isNaN(records[0].loss));
+  assert.equal(records[1].loss, 0.4);
+  writeFileSync(path, '{"history": [{"epoch": 1, "loss": "x"}]}');
+  await assert.rejects(readHistoryFile(path), /history\[0\]\.loss must be a number/);
+});
+
+test('the confusion heat map colours each cell by its share of the row and fits every class name', async () => {
+  const names = ['T-shirt/top', 'Trouser', 'Pullover'];
+  const confusion = [
+    [90, 10, 0],
+    [0, 50, 0],
+    [5, 5, 10],
+  ];
+  const path = join(dir, 'confusion.png');
+  await writeConfusionPng(confusion, names, path);
+  const png = decodePng(readFileSync(path));
+  const { canvas, x, y, cell } = renderConfusion(confusion, names);
+  assert.equal(png.width, canvas.width);
+  assert.equal(png.height, canvas.height);
+  const cellColor = (r: number, c: number) => {
+    // A corner of the cell, clear of the count written in its middle and of the white grid lines.
+    const px = x + c * cell + 2;
+    const py = y + r * cell + 2;
+    const i = (py * png.width + px) * 4;
+    return [png.data[i], png.data[i + 1], png.data[i + 2]];
+  };
+  assert.deepEqual(cellColor(0, 0), [...heatColor(0.9)]);
+  assert.deepEqual(cellColor(1, 1), [...heatColor(1)]);
+  assert.deepEqual(cellColor(1, 0), [...heatColor(0)]);
+  assert.deepEqual(cellColor(2, 2), [...heatColor(0.5)]);
+  // Longer class names get a wider label column rather than being cut off.
+  assert.ok(renderConfusion(confusion, ['a', 'b', 'a much longer class name']).x > renderConfusion(confusion, ['a', 'b', 'c']).x);
+  assert.throws(() => renderConfusion([[1, 2]], ['a']), /must be square/);
+  assert.throws(() => renderConfusion([[1]], ['a', 'b']), /2 class names for a 1x1/);
+});
+
+test('a constant filter renders uniform and a feature map keeps its brightest pixel where the data has it', () => {
+  // Kernel (3, 3, 1, 2): filter 0 constant, filter 1 a single bright centre.
+  const kernel = new Float32Array(18);
+  for (let p = 0; p < 9; p++) {
+    kernel[p * 2] = 0.7;
+    kernel[p * 2 + 1] = p === 4 ? 1 : -1;
+  }
+  const { tiles } = filterTiles(kernel, [3, 3, 1, 2], 'mean', true);
+  const map = new Float32Array(4 * 5 * 2); // (4, 5, 2) output: channel 1 peaks at (2, 3)
+  map[(2 * 5 + 3) * 2 + 1] = 5;
+  const canvas = renderSheet({ header: ['test'], image: { height: 2, width: 2, values: Float32Array.of(0, 255, 255, 0), rgb: false, range: [0, 255] }, sections: [
+    { title: 'filters', tiles, scale: 10 },
+    { title: 'maps', tiles: featureMapTiles(map, [4, 5, 2], false), scale: 10 },
+  ] });
+  assert.equal(canvas.width, SHEET_WIDTH);
+  const png = decodePng(canvas.toPng());
+  const grid = (tileIndex: number, sectionTop: number, tileW: number) => (ty: number, tx: number) => {
+    const cellW = Math.max(tileW * 10, 17) + 4;
+    const px = 12 + tileIndex * cellW + tx * 10 + 5;
+    const py = sectionTop + 20 + ty * 10 + 5;
+    const i = (py * png.width + px) * 4;
+    return png.data[i];
+  };
+  // Find the section tops from the layout: header height then the filter section.
+  const headerH = Math.max(2 * 70, 4 * 14) + 24;
+  const f0 = grid(0, headerH, 3);
+  const f1 = grid(1, headerH, 3);
+  const constant = new Set([0, 1, 2].flatMap((r) => [0, 1, 2].map((c) => f0(r, c))));
+  assert.equal(constant.size, 1, 'a constant filter is one grey level');
+  assert.equal(f1(1, 1), 255);
+  assert.equal(f1(0, 0), 0);
+  const filterSectionH = 20 + (30 + 10 + 4) + 12;
+  const m1 = grid(1, headerH + filterSectionH, 5);
+  assert.equal(m1(2, 3), 255, 'the peak is white');
+  assert.equal(m1(0, 0), 0, 'the rest of the map is black');
+  const m0 = grid(0, headerH + filterSectionH, 5);
+  assert.equal(m0(2, 3), 0, 'an all-zero map (a feature found nowhere) is black');
+});
