@@ -109,11 +109,14 @@ export function addonCandidates(): string[] {
 
 let cached: NativeAddon | undefined;
 
-export function loadNative(): NativeAddon {
-  if (cached) return cached;
+/**
+ * Loads the first candidate that is a working cnn addon. When none is, throws one CnnError listing
+ * every path tried, why each failed, and how to fix it.
+ */
+export function loadAddonFrom(candidates: string[]): NativeAddon {
   const require = createRequire(import.meta.url);
   const tried: string[] = [];
-  for (const path of addonCandidates()) {
+  for (const path of candidates) {
     if (!existsSync(path)) {
       tried.push(`  ${path}: not found`);
       continue;
@@ -125,9 +128,12 @@ export function loadNative(): NativeAddon {
       tried.push(`  ${path}: ${(e as Error).message.split('\n')[0]}`);
       continue;
     }
+    if (typeof addon?.setErrorClass !== 'function' || typeof addon.Network !== 'function') {
+      tried.push(`  ${path}: not the cnn addon (it lacks setErrorClass/Network)`);
+      continue;
+    }
     addon.setErrorClass(CnnError);
     addon.initIsa(); // throws CnnError(ERR_ISA_UNAVAILABLE) for a CNN_ISA the CPU lacks
-    cached = addon;
     return addon;
   }
   throw new CnnError(
@@ -141,4 +147,9 @@ export function loadNative(): NativeAddon {
       'Set CNN_ADDON_PATH=/path/to/cnn.node to load a build from elsewhere.',
     ].join('\n'),
   );
+}
+
+export function loadNative(): NativeAddon {
+  cached ??= loadAddonFrom(addonCandidates());
+  return cached;
 }

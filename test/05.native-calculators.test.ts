@@ -189,3 +189,29 @@ test('every ISA the CPU has gives the same seed example; an unavailable one is a
   for (const isa of isas) assert.match(bad.stderr, new RegExp(isa));
   assert.doesNotMatch(bad.stderr, /\n\s+at /);
 });
+
+test('when the addon cannot be loaded, one message lists every path tried and how to fix it', async () => {
+  const { loadAddonFrom } = await import('../src/native.js');
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'cnn-loader-'));
+  try {
+    const garbage = join(dir, 'garbage.node');
+    writeFileSync(garbage, 'not a shared object');
+    const missing = join(dir, 'missing.node');
+    assert.throws(
+      () => loadAddonFrom([missing, garbage]),
+      (e: Error & { code?: string }) => {
+        assert.equal(e.code, 'ERR_NATIVE_LOAD');
+        assert.match(e.message, new RegExp(`${missing.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: not found`));
+        assert.match(e.message, new RegExp(`${garbage.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `));
+        assert.match(e.message, /npm run build:native/);
+        assert.match(e.message, /node-gyp rebuild/);
+        return true;
+      },
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
