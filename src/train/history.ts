@@ -1,5 +1,5 @@
-/** Training history (one record per epoch) written as JSON beside the weights. */
-import { writeFile } from 'node:fs/promises';
+/** Training history (one record per epoch) written as JSON beside the weights, atomically. */
+import { writeFileAtomic } from '../util/atomic-write.js';
 import type { EpochRecord } from './trainer.js';
 
 export function historyPathFor(weightsPath: string): string {
@@ -7,5 +7,5 @@ export function historyPathFor(weightsPath: string): string {
 }
 
 export async function writeHistory(path: string, history: EpochRecord[]): Promise<void> {
-  await writeFile(path, `${JSON.stringify({ history }, null, 2)}\n`);
+  await writeFileAtomic(path, new TextEncoder().encode(`${JSON.stringify({ history }, null, 2)}\n`));
 }

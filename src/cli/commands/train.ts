@@ -140,8 +140,10 @@ export async function trainAction(opts: TrainOptions): Promise<number> {
     process.off('SIGINT', onSigint);
   }
 
+  spinner.start(`Saving ${out}`);
   await save();
   await writeHistory(historyPathFor(out), state.history);
+  spinner.stop();
   if (status === 'cancelled') {
     progress.interrupt();
     const where = `epoch ${state.epoch + 1}, step ${state.step}`;
