@@ -41,6 +41,18 @@ void detect_x86(bool& avx2, bool& avx512) {
 }
 #endif
 
+// Under AVX-512, GEMMs with at most 6 rows run on the AVX2 6x16 tile (the AVX-512 CPU has AVX2).
+void add_few_rows_tile(KernelTable& t) {
+  t.gemm_ukernel_few_rows = {};
+#if defined(CNN_HAVE_AVX2) && defined(CNN_HAVE_AVX512)
+  if (t.isa == Isa::avx512) {
+    KernelTable avx2;
+    fill_table_avx2(avx2);
+    t.gemm_ukernel_few_rows = avx2.gemm_ukernel;
+  }
+#endif
+}
+
 struct State {
   KernelTable table;
   std::vector<Isa> available;
@@ -76,6 +88,7 @@ State& state() {
 #if defined(CNN_HAVE_AVX512)
       if (best == Isa::avx512) fill_table_avx512(s.table);
 #endif
+      add_few_rows_tile(s.table);
 #if defined(CNN_HAVE_NEON)
       if (best == Isa::neon) fill_table_neon(s.table);
 #endif
@@ -126,6 +139,7 @@ void select_isa(Isa isa) {
 #if defined(CNN_HAVE_NEON)
   if (isa == Isa::neon) fill_table_neon(t);
 #endif
+  add_few_rows_tile(t);
   s.table = t;
 }
 
@@ -149,7 +163,9 @@ void sgemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const f
   CNN_CHECK(M >= 0 && N >= 0 && K >= 0, "sgemm: negative matrix size");
   CNN_CHECK(lda >= std::max(1, trans_a ? M : K) && ldb >= std::max(1, trans_b ? K : N) && ldc >= std::max(1, N),
             "sgemm: a leading dimension is shorter than its row");
-  sgemm_packed(table().gemm_ukernel, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, pool);
+  const KernelTable& t = table();
+  const bool few_rows = t.gemm_ukernel_few_rows.fn != nullptr && M <= t.gemm_ukernel_few_rows.mr;
+  sgemm_packed(few_rows ? t.gemm_ukernel_few_rows : t.gemm_ukernel, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, pool);
 }
 
 }  // namespace cnn::kernels

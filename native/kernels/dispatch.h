@@ -9,6 +9,9 @@ namespace cnn::kernels {
 struct KernelTable {
   Isa isa = Isa::scalar;
   GemmMicroKernel gemm_ukernel;  // the register tile the packed GEMM drives
+  // A narrower tile for products with at most its mr rows (fn null: none). Conv2D with 3 filters computed
+  // filters-as-rows has M = 3: the 12-row AVX-512 tile wastes 3/4 of its work there, the 6-row AVX2 one half.
+  GemmMicroKernel gemm_ukernel_few_rows{};
 };
 
 const KernelTable& table();

@@ -44,6 +44,10 @@ ConvGeometry make_conv_geometry(int batch, int in_h, int in_w, int in_c, int k_h
                                 int stride_w, int dil_h, int dil_w, bool padding_same);
 // cols is [batch*out_h*out_w, k_h*k_w*in_c] with column index (kh*k_w + kw)*in_c + c; padding reads 0.
 void im2col_nhwc(const ConvGeometry& g, const float* x, float* cols);
+// The transpose of im2col_nhwc: cols_t[k * ld + row] for k < k_h*k_w*in_c and row < batch*out_h*out_w
+// (ld >= that many rows). Its rows are planes of one tap, which a GEMM reads as B without transposing:
+// the layout for products computed with the filters as rows (Conv2D with few filters).
+void im2col_transposed_nhwc(const ConvGeometry& g, const float* x, float* cols_t, size_t ld);
 // dx [batch, in_h, in_w, in_c] is overwritten with the sum of every column entry that maps onto it.
 void col2im_nhwc(const ConvGeometry& g, const float* cols, float* dx);
 

@@ -75,6 +75,9 @@ Conv2DLayer::Conv2DLayer(const LayerSpec& spec, int index, InitContext& init)
     initialize(spec.bias_initializer, params_[1].info.shape, init.next_key(), params_[1].value, nm + ".bias");
   }
   sums_.resize(size_t(filters_));
+  // A GEMM with N = filters pads N to the micro-kernel's 32 columns: with 3 filters, 10x the work. With
+  // the filters as rows instead (C^T = W^T cols^T), they pad to its 12 rows, so a few filters cost less.
+  transposed_gemm_ = filters_ <= kTransposedFilterLimit;
 }
 
 int Conv2DLayer::chunk_examples() const {
@@ -86,6 +89,10 @@ void Conv2DLayer::reserve(int max_batch) {
   size_t chunk = size_t(std::min(max_batch, chunk_examples()));
   cols_.resize(chunk * positions_ * patch_);
   dcols_.resize(chunk * positions_ * patch_);
+  if (transposed_gemm_) {
+    zt_.resize(chunk * positions_ * size_t(filters_));
+    dwt_.resize(patch_ * size_t(filters_));
+  }
   if (act_ != Activation::linear) z_.resize(size_t(max_batch) * out_size_);
   if (spec_.channels_first) {
     x_nhwc_.resize(size_t(max_batch) * in_size_);
@@ -95,9 +102,15 @@ void Conv2DLayer::reserve(int max_batch) {
 }
 
 // Every example's rows of the column matrix are independent, so examples are expanded in parallel.
+// With few filters the chunk is expanded transposed ([patch, count*positions]), see the constructor.
 void Conv2DLayer::im2col_chunk(const float* x_nhwc, int first, int count, float* cols) const {
+  const size_t rows = size_t(count) * positions_;
   ThreadPool::global().run(count, [&](int i) {
-    kernels::im2col_nhwc(geo_, x_nhwc + size_t(first + i) * in_size_, cols + size_t(i) * positions_ * patch_);
+    const float* xi = x_nhwc + size_t(first + i) * in_size_;
+    if (transposed_gemm_)
+      kernels::im2col_transposed_nhwc(geo_, xi, cols + size_t(i) * positions_, rows);
+    else
+      kernels::im2col_nhwc(geo_, xi, cols + size_t(i) * positions_ * patch_);
   });
 }
 
@@ -119,6 +132,18 @@ void Conv2DLayer::forward(const float* x, float* y, int n, const RunContext&) {
     int rows = int(size_t(count) * positions_);
     im2col_chunk(xin, first, count, cols_.data());
     float* out = conv_out + size_t(first) * out_size_;
+    if (transposed_gemm_) {
+      // zt [F, rows] = W^T cols_t, then transposed into the NHWC output with the bias added on the way.
+      kernels::sgemm(true, false, filters_, rows, int(patch_), 1.0f, w, filters_, cols_.data(), rows, 0.0f,
+                     zt_.data(), rows, pool);
+      const float* zt = zt_.data();
+      const int f_count = filters_;
+      parallel_for(size_t(rows), 1024, [&](size_t r0, size_t r1) {
+        for (size_t r = r0; r < r1; ++r)
+          for (int f = 0; f < f_count; ++f) out[r * f_count + f] = zt[size_t(f) * rows + r] + (b ? b[f] : 0.0f);
+      });
+      continue;
+    }
     kernels::sgemm(false, false, rows, filters_, int(patch_), 1.0f, cols_.data(), int(patch_), w, filters_, 0.0f, out,
                    filters_, pool);
     if (b) {
@@ -128,6 +153,8 @@ void Conv2DLayer::forward(const float* x, float* y, int n, const RunContext&) {
       });
     }
   }
+  cols_hold_batch_ = chunk >= n;
+  cols_batch_ = n;
   if (spec_.channels_first) transpose_hwc_to_chw(conv_out, z_out, n, geo_.out_h, geo_.out_w, filters_);
   if (act_ != Activation::linear) {
     size_t last = size_t(out_shape_.back());
@@ -156,10 +183,15 @@ void Conv2DLayer::backward(const float* x, const float* y, float* dy, float* dx,
     int count = std::min(chunk, n - first);
     int rows = int(size_t(count) * positions_);
     const float* dzc = dz + size_t(first) * out_size_;
-    im2col_chunk(xin, first, count, cols_.data());
-    // dW (+)= cols^T dZ: chunks accumulate in a fixed order.
-    kernels::sgemm(true, false, int(patch_), filters_, rows, 1.0f, cols_.data(), int(patch_), dzc, filters_,
-                   first == 0 ? 0.0f : 1.0f, dw, filters_, pool);
+    // backward() always follows the forward() of the same batch, so a one-chunk expansion is still there.
+    if (!(cols_hold_batch_ && cols_batch_ == n)) im2col_chunk(xin, first, count, cols_.data());
+    // dW (+)= cols^T dZ: chunks accumulate in a fixed order. Few filters: dW^T (+)= dZ^T cols_t^T instead.
+    if (transposed_gemm_)
+      kernels::sgemm(true, true, filters_, int(patch_), rows, 1.0f, dzc, filters_, cols_.data(), rows,
+                     first == 0 ? 0.0f : 1.0f, dwt_.data(), int(patch_), pool);
+    else
+      kernels::sgemm(true, false, int(patch_), filters_, rows, 1.0f, cols_.data(), int(patch_), dzc, filters_,
+                     first == 0 ? 0.0f : 1.0f, dw, filters_, pool);
     if (dxin) {
       kernels::sgemm(false, true, rows, int(patch_), filters_, 1.0f, dzc, filters_, w, filters_, 0.0f, dcols_.data(),
                      int(patch_), pool);
@@ -169,6 +201,9 @@ void Conv2DLayer::backward(const float* x, const float* y, float* dy, float* dx,
       });
     }
   }
+  if (transposed_gemm_)
+    for (size_t k = 0; k < patch_; ++k)
+      for (int f = 0; f < filters_; ++f) dw[k * filters_ + f] = dwt_[size_t(f) * patch_ + k];
   if (spec_.use_bias) {
     column_sums(dz, size_t(n) * positions_, size_t(filters_), scratch_, sums_.data());
     for (int f = 0; f < filters_; ++f) params_[1].grad[f] = float(sums_[f]);

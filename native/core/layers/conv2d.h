@@ -17,6 +17,7 @@ class Conv2DLayer : public Layer {
   void backward(const float* x, const float* y, float* dy, float* dx, int n) override;
 
   static constexpr size_t kColumnBudget = size_t(1) << 21;  // floats (8 MiB)
+  static constexpr int kTransposedFilterLimit = 8;
 
  private:
   kernels::ConvGeometry one_example_geometry() const;
@@ -34,6 +35,12 @@ class Conv2DLayer : public Layer {
   std::vector<float> z_;       // pre-activation in the output layout (non-linear activations)
   std::vector<float> dx_nhwc_; // channels_first only
   std::vector<double> sums_, scratch_;
+  // forward() expanded the whole batch in one chunk: backward() reuses cols_ instead of expanding again.
+  bool cols_hold_batch_ = false;
+  // Few filters: products are computed transposed (filters as GEMM rows) into these, see conv2d.cc.
+  bool transposed_gemm_ = false;
+  std::vector<float> zt_, dwt_;
+  int cols_batch_ = 0;
 };
 
 // (n, A, B, C) -> (n, C, A, B) and back, batch-parallel.

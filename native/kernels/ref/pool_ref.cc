@@ -29,6 +29,11 @@ PoolGeometry make_pool_geometry(int batch, int in_h, int in_w, int c, int pool_h
   return g;
 }
 
+// Cloned per ISA (picked by the loader): the channel loop vectorises 16 wide instead of SSE's 4; max
+// pooling was 10% of fashion-mnist.json's training time.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
 void maxpool_forward(const PoolGeometry& g, const float* x, float* y, int32_t* argmax) {
   const size_t plane = size_t(g.in_h) * g.in_w * g.c;
   const int c = g.c;

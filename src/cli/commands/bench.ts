@@ -4,6 +4,9 @@ import { availableParallelism } from 'node:os';
 import { usageError } from '../../errors.js';
 import { loadNative } from '../../native.js';
 import { parseIntOption, parseNumberOption } from '../parse.js';
+import { resolveConfig } from '../../model/shipped.js';
+import { configDirOf, datasetForConfig } from '../../train/dataset-for-config.js';
+import { buildNetwork } from '../../train/model.js';
 
 /** The seed models' convolution GEMMs at batch 32 (as ../shared/peers/openblas_sgemm.c) and 1024 cubed. */
 export const defaultGemmShapes: [number, number, number][] = [
@@ -18,6 +21,65 @@ function parseShape(raw: string): [number, number, number] {
   const parts = raw.split(',');
   if (parts.length !== 3) throw usageError('ERR_BAD_OPTION', `--shape must be M,N,K, got ${JSON.stringify(raw)}`);
   return parts.map((p, i) => parseIntOption(`--shape ${'MNK'[i]}`, p, 1, 1 << 20)) as [number, number, number];
+}
+
+/** Where `cnn bench train` stands after its run: what the README's table and the peer script read. */
+export interface TrainBenchResult {
+  config: string;
+  threads: number;
+  batch_size: number;
+  isa: string;
+  batches: number;
+  train_images_per_s: number;
+  eval_images_per_s: number;
+  test_accuracy: number;
+  peak_rss_mb: number;
+}
+
+/**
+ * Trains `batches` batches of a config's model on its real dataset after a warm-up of a few batches
+ * (so first-touch allocation and page faults stay out of the figure), then evaluates the whole test set.
+ */
+export async function benchTrain(opts: { config: string; batches: number; threads?: number; batchSize?: number; warmup: number }): Promise<TrainBenchResult> {
+  const native = loadNative();
+  if (opts.threads !== undefined) native.setThreads(opts.threads);
+  const resolved = resolveConfig(opts.config);
+  const config = { ...resolved.config, ...(opts.batchSize ? { batch_size: opts.batchSize } : {}) };
+  const dataset = await datasetForConfig(config, { configDir: configDirOf(resolved.path), json: true });
+  const net = buildNetwork(config);
+  const bs = config.batch_size;
+  const scale = config.preprocessing.rescale;
+  const offset = config.preprocessing.offset;
+  const total = opts.warmup + opts.batches;
+  const count = dataset.train.count;
+  // A fixed pseudo-random order (the figure must not depend on the data's order in memory).
+  const order = new Int32Array(total * bs);
+  let s = 12345;
+  for (let i = 0; i < order.length; i++) {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    order[i] = s % count;
+  }
+  const cancel = new Int32Array(1);
+  const run = (first: number, last: number) =>
+    net.trainBatches(dataset.train.images, dataset.train.labels, order, { batchSize: bs, scale, offset, firstBatch: first, lastBatch: last }, null, cancel);
+  if (opts.warmup > 0) await run(0, opts.warmup);
+  const t0 = performance.now();
+  await run(opts.warmup, total);
+  const trainSeconds = (performance.now() - t0) / 1000;
+  const t1 = performance.now();
+  const ev = await net.evaluate(dataset.test.images, dataset.test.labels, { batchSize: 256, scale, offset });
+  const evalSeconds = (performance.now() - t1) / 1000;
+  return {
+    config: opts.config,
+    threads: native.info().threads,
+    batch_size: bs,
+    isa: native.info().isa,
+    batches: opts.batches,
+    train_images_per_s: Math.round((opts.batches * bs) / trainSeconds),
+    eval_images_per_s: Math.round(ev.count / evalSeconds),
+    test_accuracy: ev.correct / ev.count,
+    peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+  };
 }
 
 export function benchCommand(): Command {
@@ -48,6 +110,34 @@ export function benchCommand(): Command {
             process.stdout.write(`${String(m).padStart(6)} ${String(n).padStart(6)} ${String(k).padStart(6)} ${String(t).padStart(7)} ${r.gflops.toFixed(1).padStart(8)}\n`);
           }
         }
+      }
+    });
+  bench
+    .command('train')
+    .description('training and evaluation images/s of a config\'s model on its dataset, and peak memory')
+    .option('--config <file>', 'model config (a shipped name or a path)', 'mnist.json')
+    .option('--batches <n>', 'batches to time after the warm-up', '200')
+    .option('--warmup <n>', 'batches trained before timing', '10')
+    .option('--threads <n>', 'worker threads (default: the number of cores)')
+    .option('--batch-size <n>', 'batch size (default: the config\'s)')
+    .option('--json', 'one JSON object')
+    .action(async (opts: { config: string; batches: string; warmup: string; threads?: string; batchSize?: string; json?: boolean }) => {
+      const r = await benchTrain({
+        config: opts.config,
+        batches: parseIntOption('--batches', opts.batches, 1, 1e7),
+        warmup: parseIntOption('--warmup', opts.warmup, 0, 1e6),
+        threads: opts.threads === undefined ? undefined : parseIntOption('--threads', opts.threads, 1, 1024),
+        batchSize: opts.batchSize === undefined ? undefined : parseIntOption('--batch-size', opts.batchSize, 1, 1 << 16),
+      });
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(r)}\n`);
+      } else {
+        process.stdout.write(
+          `${r.config}: ${r.threads} thread(s), batch ${r.batch_size}, isa ${r.isa}\n` +
+            `  train ${r.train_images_per_s} images/s (${r.batches} batches)\n` +
+            `  eval  ${r.eval_images_per_s} images/s (test accuracy ${(r.test_accuracy * 100).toFixed(2)}%)\n` +
+            `  peak RSS ${r.peak_rss_mb} MB\n`,
+        );
       }
     });
   return bench;
