@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/parallel.h"
+#include "kernels/kernels.h"
 
 namespace cnn {
 
@@ -33,46 +34,6 @@ inline float sigmoid(float z) {
   if (z >= 0) return 1.0f / (1.0f + std::exp(-z));
   float e = std::exp(z);
   return e / (1.0f + e);
-}
-
-// exp for the swish loops, branch-free so that the compiler vectorises them (std::exp is a call per
-// element: swish was 19% of mnist.json's training time). Cephes's polynomial, within 2 ulp of expf.
-inline float exp_vectorisable(float x) {
-  x = x < -87.0f ? -87.0f : x;  // ternaries, not std::min/max: those kept the loops scalar
-  x = x > 88.0f ? 88.0f : x;
-  const float magic = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
-  float n = (x * 1.44269504088896341f + magic) - magic;
-  float r = x - n * 0.693359375f + n * 2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * r * r + r + 1.0f;
-  int32_t bits = (int32_t(n) + 127) << 23;
-  return p * __builtin_bit_cast(float, bits);
-}
-
-inline float sigmoid_vectorisable(float z) { return 1.0f / (1.0f + exp_vectorisable(-z)); }
-
-// The swish loops in their own functions with unaliased pointers so that they vectorise (inside the
-// std::function lambda they stayed scalar), cloned per ISA and picked by the loader at run time.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define CNN_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define CNN_VECTOR_CLONES
-#endif
-
-CNN_VECTOR_CLONES void swish_forward_run(const float* __restrict z, float* __restrict y, size_t n) {
-  for (size_t i = 0; i < n; ++i) y[i] = z[i] * sigmoid_vectorisable(z[i]);
-}
-
-CNN_VECTOR_CLONES void swish_backward_run(const float* __restrict z, float* __restrict g, size_t n) {
-  for (size_t i = 0; i < n; ++i) {
-    float s = sigmoid_vectorisable(z[i]);
-    g[i] *= s + z[i] * s * (1.0f - s);
-  }
 }
 
 inline float gelu(float z) { return 0.5f * z * (1.0f + std::erf(z * 0.70710678118654752f)); }
@@ -132,7 +93,7 @@ void activation_forward(Activation a, const float* z, float* y, size_t rows, siz
         for (size_t i = b; i < e; ++i) y[i] = std::tanh(z[i]);
         break;
       case Activation::swish:
-        swish_forward_run(z + b, y + b, e - b);
+        kernels::swish_forward(z + b, y + b, e - b);
         break;
       case Activation::gelu:
         for (size_t i = b; i < e; ++i) y[i] = gelu(z[i]);
@@ -172,7 +133,7 @@ void activation_backward(Activation a, const float* z, const float* y, float* g,
         for (size_t i = b; i < e; ++i) g[i] *= 1.0f - y[i] * y[i];
         break;
       case Activation::swish:
-        swish_backward_run(z + b, g + b, e - b);
+        kernels::swish_backward(z + b, g + b, e - b);
         break;
       case Activation::gelu:
         for (size_t i = b; i < e; ++i) g[i] *= gelu_grad(z[i]);

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "core/error.h"
 
@@ -53,6 +54,30 @@ void add_few_rows_tile(KernelTable& t) {
 #endif
 }
 
+// The reference table, then the ISA's overrides (each from its own folder and flags).
+KernelTable build_table(Isa isa) {
+  KernelTable t;
+  fill_table_ref(t);
+  fill_vector_loops_ref(t);
+#if defined(CNN_HAVE_AVX2)
+  if (isa == Isa::avx2) {
+    fill_table_avx2(t);
+    fill_vector_loops_avx2(t);
+  }
+#endif
+#if defined(CNN_HAVE_AVX512)
+  if (isa == Isa::avx512) {
+    fill_table_avx512(t);
+    fill_vector_loops_avx512(t);
+  }
+#endif
+#if defined(CNN_HAVE_NEON)
+  if (isa == Isa::neon) fill_table_neon(t);
+#endif
+  add_few_rows_tile(t);
+  return t;
+}
+
 struct State {
   KernelTable table;
   std::vector<Isa> available;
@@ -78,21 +103,7 @@ State& state() {
 #if defined(CNN_HAVE_NEON)
     s.available.push_back(Isa::neon);  // every aarch64 CPU has Advanced SIMD
 #endif
-    fill_table_ref(s.table);
-    Isa best = s.available.back();
-    if (best != Isa::scalar) {
-      // Filled directly (not via select_isa) to avoid re-entering call_once.
-#if defined(CNN_HAVE_AVX2)
-      if (best == Isa::avx2) fill_table_avx2(s.table);
-#endif
-#if defined(CNN_HAVE_AVX512)
-      if (best == Isa::avx512) fill_table_avx512(s.table);
-#endif
-      add_few_rows_tile(s.table);
-#if defined(CNN_HAVE_NEON)
-      if (best == Isa::neon) fill_table_neon(s.table);
-#endif
-    }
+    s.table = build_table(s.available.back());
   });
   return s;
 }
@@ -128,20 +139,25 @@ void select_isa(Isa isa) {
   if (!ok)
     throw Error(kErrIsaUnavailable, std::string("CNN_ISA=") + isa_name(isa) +
                                         " is not available on this CPU or build (available: " + available_list() + ")");
-  KernelTable t;
-  fill_table_ref(t);
-#if defined(CNN_HAVE_AVX2)
-  if (isa == Isa::avx2) fill_table_avx2(t);
-#endif
-#if defined(CNN_HAVE_AVX512)
-  if (isa == Isa::avx512) fill_table_avx512(t);
-#endif
-#if defined(CNN_HAVE_NEON)
-  if (isa == Isa::neon) fill_table_neon(t);
-#endif
-  add_few_rows_tile(t);
+  KernelTable t = build_table(isa);
   s.table = t;
 }
+
+void maxpool_forward(const PoolGeometry& g, const float* x, float* y, int32_t* argmax) {
+  table().maxpool_forward(g, x, y, argmax);
+}
+
+void im2col_transposed_nhwc(const ConvGeometry& g, const float* x, float* cols_t, size_t ld) {
+  // The channel-planes scratch lives here, in baseline code, so no ISA file instantiates std::vector.
+  thread_local std::vector<float> planes;
+  const size_t need = g.in_c > 1 ? size_t(g.in_h) * g.in_w * g.in_c : 0;
+  if (planes.size() < need) planes.resize(need);
+  table().im2col_transposed(g, x, cols_t, ld, planes.data());
+}
+
+void swish_forward(const float* z, float* y, size_t n) { table().swish_forward(z, y, n); }
+
+void swish_backward(const float* z, float* g, size_t n) { table().swish_backward(z, g, n); }
 
 void select_isa_by_name(const std::string& name) {
   if (name == "scalar") return select_isa(Isa::scalar);

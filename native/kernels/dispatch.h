@@ -12,17 +12,25 @@ struct KernelTable {
   // A narrower tile for products with at most its mr rows (fn null: none). Conv2D with 3 filters computed
   // filters-as-rows has M = 3: the 12-row AVX-512 tile wastes 3/4 of its work there, the 6-row AVX2 one half.
   GemmMicroKernel gemm_ukernel_few_rows{};
+  // The vectorisable loops of impl/vector_loops.h, compiled for this ISA.
+  void (*maxpool_forward)(const PoolGeometry&, const float*, float*, int32_t*) = nullptr;
+  void (*im2col_transposed)(const ConvGeometry&, const float*, float*, size_t, float*) = nullptr;
+  void (*swish_forward)(const float*, float*, size_t) = nullptr;
+  void (*swish_backward)(const float*, float*, size_t) = nullptr;
 };
 
 const KernelTable& table();
 
 // Each ISA contributes its overrides (defined in its own folder, compiled with its own flags).
 void fill_table_ref(KernelTable& t);
+void fill_vector_loops_ref(KernelTable& t);
 #if defined(CNN_HAVE_AVX2)
 void fill_table_avx2(KernelTable& t);
+void fill_vector_loops_avx2(KernelTable& t);
 #endif
 #if defined(CNN_HAVE_AVX512)
 void fill_table_avx512(KernelTable& t);
+void fill_vector_loops_avx512(KernelTable& t);
 #endif
 #if defined(CNN_HAVE_NEON)
 void fill_table_neon(KernelTable& t);

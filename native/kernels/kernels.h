@@ -3,6 +3,7 @@
 // ISA the CPU has (see dispatch.cc); CNN_ISA=scalar|avx2|avx512|neon forces one.
 // All tensors are float32, row-major, NHWC.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -62,9 +63,18 @@ PoolGeometry make_pool_geometry(int batch, int in_h, int in_w, int c, int pool_h
                                 int stride_w, bool padding_same);
 // Max ignores padded cells; argmax holds the flat input index (within the batch item) of each max.
 void maxpool_forward(const PoolGeometry& g, const float* x, float* y, int32_t* argmax);
+void maxpool_forward_ref(const PoolGeometry& g, const float* x, float* y, int32_t* argmax);  // plain loops
 void maxpool_backward(const PoolGeometry& g, const float* dy, const int32_t* argmax, float* dx);
 // Average divides by the number of real (unpadded) cells in each window.
 void avgpool_forward(const PoolGeometry& g, const float* x, float* y);
 void avgpool_backward(const PoolGeometry& g, const float* dy, float* dx);
+
+// ---- activations ---------------------------------------------------------------------------
+// swish (silu): y = z * sigmoid(z); backward g *= s + z*s*(1-s). The dispatched versions use a
+// vectorisable exp (within 2 ulp of expf); the references use std::exp.
+void swish_forward(const float* z, float* y, size_t n);
+void swish_backward(const float* z, float* g, size_t n);
+void swish_forward_ref(const float* z, float* y, size_t n);
+void swish_backward_ref(const float* z, float* g, size_t n);
 
 }  // namespace cnn::kernels

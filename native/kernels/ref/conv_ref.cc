@@ -98,57 +98,6 @@ void im2col_nhwc(const ConvGeometry& g, const float* x, float* cols) {
   }
 }
 
-// Cloned per ISA (picked by the loader) so the copies run 16 floats wide: it was 22% of mnist.json.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-__attribute__((target_clones("avx512f", "avx2", "default")))
-#endif
-void im2col_transposed_nhwc(const ConvGeometry& g, const float* x, float* cols_t, size_t ld) {
-  const size_t c = size_t(g.in_c);
-  const size_t positions = size_t(g.out_h) * g.out_w;
-  const size_t plane = size_t(g.in_h) * g.in_w;
-  // Channels are split into planes first, so each output row reads a contiguous (stride 1) or evenly
-  // strided run of one plane instead of gathering every c-th float.
-  thread_local std::vector<float> planes_buffer;
-  if (c > 1 && planes_buffer.size() < plane * c) planes_buffer.resize(plane * c);
-  for (int b = 0; b < g.batch; ++b) {
-    const float* img = x + size_t(b) * plane * c;
-    const float* planes = img;
-    if (c > 1) {
-      float* split = planes_buffer.data();
-      for (size_t p = 0; p < plane; ++p)
-        for (size_t ci = 0; ci < c; ++ci) split[ci * plane + p] = img[p * c + ci];
-      planes = split;
-    }
-    for (int ky = 0; ky < g.k_h; ++ky)
-      for (int kx = 0; kx < g.k_w; ++kx) {
-        // The output columns whose tap (ky, kx) falls inside the image: ox_lo <= ox < ox_hi.
-        const int shift = kx * g.dil_w - g.pad_left;
-        int ox_lo = 0, ox_hi = g.out_w;
-        while (ox_lo < g.out_w && ox_lo * g.stride_w + shift < 0) ++ox_lo;
-        while (ox_hi > ox_lo && (ox_hi - 1) * g.stride_w + shift >= g.in_w) --ox_hi;
-        for (size_t ci = 0; ci < c; ++ci) {
-          float* dst = cols_t + ((size_t(ky) * g.k_w + kx) * c + ci) * ld + size_t(b) * positions;
-          for (int oy = 0; oy < g.out_h; ++oy, dst += g.out_w) {
-            const int iy = oy * g.stride_h - g.pad_top + ky * g.dil_h;
-            if (iy < 0 || iy >= g.in_h) {
-              for (int ox = 0; ox < g.out_w; ++ox) dst[ox] = 0.0f;
-              continue;
-            }
-            const float* src = planes + ci * plane + size_t(iy) * g.in_w;
-            for (int ox = 0; ox < ox_lo; ++ox) dst[ox] = 0.0f;
-            if (g.stride_w == 1) {
-              const float* run = src + shift;
-              for (int ox = ox_lo; ox < ox_hi; ++ox) dst[ox] = run[ox];
-            } else {
-              for (int ox = ox_lo; ox < ox_hi; ++ox) dst[ox] = src[ox * g.stride_w + shift];
-            }
-            for (int ox = ox_hi; ox < g.out_w; ++ox) dst[ox] = 0.0f;
-          }
-        }
-      }
-  }
-}
-
 void col2im_nhwc(const ConvGeometry& g, const float* cols, float* dx) {
   const size_t c = size_t(g.in_c);
   const size_t tap_row = size_t(g.k_w) * c;

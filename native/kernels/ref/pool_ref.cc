@@ -29,46 +29,30 @@ PoolGeometry make_pool_geometry(int batch, int in_h, int in_w, int c, int pool_h
   return g;
 }
 
-// Cloned per ISA (picked by the loader): the channel loop vectorises 16 wide instead of SSE's 4; max
-// pooling was 10% of fashion-mnist.json's training time.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-__attribute__((target_clones("avx512f", "avx2", "default")))
-#endif
-void maxpool_forward(const PoolGeometry& g, const float* x, float* y, int32_t* argmax) {
+// The plain reference: every window, every channel, first strictly larger value wins. The dispatched
+// maxpool_forward (impl/vector_loops.h, per ISA) is tested against it.
+void maxpool_forward_ref(const PoolGeometry& g, const float* x, float* y, int32_t* argmax) {
   const size_t plane = size_t(g.in_h) * g.in_w * g.c;
-  const int c = g.c;
   for (int b = 0; b < g.batch; ++b) {
     const float* img = x + b * plane;
     for (int oy = 0; oy < g.out_h; ++oy) {
       const int y0 = std::max(0, oy * g.stride_h - g.pad_top), y1 = std::min(g.in_h, oy * g.stride_h - g.pad_top + g.pool_h);
       for (int ox = 0; ox < g.out_w; ++ox) {
         const int x0 = std::max(0, ox * g.stride_w - g.pad_left), x1 = std::min(g.in_w, ox * g.stride_w - g.pad_left + g.pool_w);
-        const size_t o = ((size_t(b) * g.out_h + oy) * g.out_w + ox) * c;
-        // Channels innermost (contiguous in NHWC), in chunks held in locals so the compiler can vectorize
-        // the compare-and-select; the first strictly larger value in window order wins.
-        constexpr int kChunk = 64;
-        for (int c0 = 0; c0 < c; c0 += kChunk) {
-          const int cn = std::min(kChunk, c - c0);
-          float best[kChunk];
-          int32_t where[kChunk];
-          const int32_t first = int32_t((size_t(y0) * g.in_w + x0) * c + c0);
-          for (int ch = 0; ch < cn; ++ch) {
-            best[ch] = -std::numeric_limits<float>::infinity();
-            where[ch] = first + ch;
-          }
+        const size_t o = ((size_t(b) * g.out_h + oy) * g.out_w + ox) * g.c;
+        for (int ch = 0; ch < g.c; ++ch) {
+          float best = -std::numeric_limits<float>::infinity();
+          int32_t where = int32_t((size_t(y0) * g.in_w + x0) * g.c + ch);
           for (int iy = y0; iy < y1; ++iy)
             for (int ix = x0; ix < x1; ++ix) {
-              const int32_t base = int32_t((size_t(iy) * g.in_w + ix) * c + c0);
-              const float* px = img + base;
-              for (int ch = 0; ch < cn; ++ch) {
-                // Written with a mask rather than branches so that it vectorizes.
-                const int32_t larger = -int32_t(px[ch] > best[ch]);
-                where[ch] = (where[ch] & ~larger) | ((base + ch) & larger);
-                best[ch] = px[ch] > best[ch] ? px[ch] : best[ch];
+              const int32_t idx = int32_t((size_t(iy) * g.in_w + ix) * g.c + ch);
+              if (img[idx] > best) {
+                best = img[idx];
+                where = idx;
               }
             }
-          std::copy(best, best + cn, y + o + c0);
-          std::copy(where, where + cn, argmax + o + c0);
+          y[o + ch] = best;
+          argmax[o + ch] = where;
         }
       }
     }

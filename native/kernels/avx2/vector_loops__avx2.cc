@@ -1,0 +1,16 @@
+// The loops of impl/vector_loops.h compiled with this folder's flags, registered for CNN_ISA=avx2.
+// They are tested against the plain references (maxpool_forward_ref, swish_*_ref, im2col_nhwc) under
+// every ISA in native/tests/test_vector_loops.cc.
+#include "kernels/dispatch.h"
+#include "kernels/impl/vector_loops.h"
+
+namespace cnn::kernels {
+
+void fill_vector_loops_avx2(KernelTable& t) {
+  t.maxpool_forward = maxpool_forward_loop;
+  t.im2col_transposed = im2col_transposed_loop;
+  t.swish_forward = swish_forward_loop;
+  t.swish_backward = swish_backward_loop;
+}
+
+}  // namespace cnn::kernels

@@ -1,0 +1,86 @@
+// The loops of kernels/impl/vector_loops.h, as compiled for each ISA, against the plain references,
+// under every ISA this CPU has: max pooling (values and argmax exactly), the transposed im2col
+// (exactly the transpose of im2col_nhwc), swish forward/backward (within a few ulp of std::exp's).
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "kernels/kernels.h"
+#include "tests/harness.h"
+
+using namespace cnn::kernels;
+
+namespace {
+struct IsaScope {
+  Isa saved = active_isa();
+  ~IsaScope() { select_isa(saved); }
+};
+std::vector<float> random_vec(size_t n, uint32_t seed, float lo = -1, float hi = 1) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> d(lo, hi);
+  std::vector<float> v(n);
+  for (auto& x : v) x = d(rng);
+  return v;
+}
+}  // namespace
+
+TEST(vector_loops_maxpool_matches_reference_under_every_isa) {
+  IsaScope scope;
+  struct Case { int h, w, c, p, s; bool same; };
+  const Case cases[] = {{6, 6, 3, 2, 2, false}, {7, 5, 70, 3, 2, true}, {26, 26, 32, 2, 2, false},
+                        {5, 5, 1, 3, 1, true},  {4, 9, 65, 2, 3, true}, {3, 3, 130, 3, 3, false}};
+  for (Isa isa : cpu_isas()) {
+    select_isa(isa);
+    for (const Case& k : cases) {
+      auto g = make_pool_geometry(2, k.h, k.w, k.c, k.p, k.p, k.s, k.s, k.same);
+      auto x = random_vec(size_t(2) * k.h * k.w * k.c, 5 + k.c);
+      for (size_t i = 0; i < x.size(); i += 7) x[i] = x[i ? i - 1 : 0];  // ties: the first one wins
+      const size_t n = size_t(2) * g.out_h * g.out_w * k.c;
+      std::vector<float> y(n), y_ref(n);
+      std::vector<int32_t> a(n), a_ref(n);
+      maxpool_forward(g, x.data(), y.data(), a.data());
+      maxpool_forward_ref(g, x.data(), y_ref.data(), a_ref.data());
+      EXPECT_TRUE(y == y_ref);
+      EXPECT_TRUE(a == a_ref);
+      if (a != a_ref) std::printf("    isa %s case h=%d c=%d\n", isa_name(isa), k.h, k.c);
+    }
+  }
+}
+
+TEST(vector_loops_im2col_transposed_matches_im2col_under_every_isa) {
+  IsaScope scope;
+  for (Isa isa : cpu_isas()) {
+    select_isa(isa);
+    for (bool same : {false, true}) {
+      auto g = make_conv_geometry(3, 9, 8, 3, 3, 2, 2, 1, 1, 1, same);
+      auto x = random_vec(size_t(3) * 9 * 8 * 3, 9);
+      const size_t rows = size_t(3) * g.out_h * g.out_w, patch = size_t(3) * 2 * 3, ld = rows + 5;
+      std::vector<float> cols(rows * patch), cols_t(patch * ld, 7.0f), want(patch * ld, 7.0f);
+      im2col_nhwc(g, x.data(), cols.data());
+      for (size_t r = 0; r < rows; ++r)
+        for (size_t p = 0; p < patch; ++p) want[p * ld + r] = cols[r * patch + p];
+      im2col_transposed_nhwc(g, x.data(), cols_t.data(), ld);
+      EXPECT_TRUE(cols_t == want);
+    }
+  }
+}
+
+TEST(vector_loops_swish_matches_reference_under_every_isa) {
+  IsaScope scope;
+  auto z = random_vec(4099, 3, -30.0f, 30.0f);
+  z[0] = 0.0f;
+  z[1] = -100.0f;
+  z[2] = 100.0f;
+  std::vector<float> want(z.size()), g_want(z.size(), 1.5f);
+  swish_forward_ref(z.data(), want.data(), z.size());
+  swish_backward_ref(z.data(), g_want.data(), z.size());
+  for (Isa isa : cpu_isas()) {
+    select_isa(isa);
+    std::vector<float> y(z.size()), g(z.size(), 1.5f);
+    swish_forward(z.data(), y.data(), z.size());
+    swish_backward(z.data(), g.data(), z.size());
+    EXPECT_ARRAYS_CLOSE(y.data(), want.data(), y.size(), 1e-6, 4e-6, std::string(isa_name(isa)) + " swish forward");
+    EXPECT_ARRAYS_CLOSE(g.data(), g_want.data(), g.size(), 1e-6, 4e-6, std::string(isa_name(isa)) + " swish backward");
+  }
+}
