@@ -17,15 +17,11 @@ class GemmBenchWorker : public Napi::AsyncWorker {
   Napi::Promise Promise() { return deferred_.Promise(); }
 
   void Execute() override {
-    try {
-      result_ = cnn::bench_sgemm(m_, n_, k_, threads_, seconds_);
-    } catch (const cnn::Error& e) {
-      code_ = e.code();
-      SetError(e.what());
-    } catch (const std::exception& e) {
-      code_ = cnn::kErrAssert;
-      SetError(e.what());
-    }
+    std::string message;
+    if (!run_job([&] { measure(); }, code_, message)) SetError(message);
+  }
+  void measure() {
+    result_ = cnn::bench_sgemm(m_, n_, k_, threads_, seconds_);
   }
   void OnOK() override {
     Napi::Env env = Env();

@@ -3,7 +3,11 @@
 #pragma once
 #include <napi.h>
 
+#include <new>
+#include <stdexcept>
 #include <string>
+
+#include "core/error.h"
 
 namespace cnn_addon {
 
@@ -13,6 +17,26 @@ Napi::Error make_error(Napi::Env env, const std::string& code, const std::string
 template <typename Fn>
 auto guarded(Napi::Env env, Fn&& fn) -> decltype(fn());
 [[noreturn]] void throw_current(Napi::Env env);
+
+// Runs a worker's job off the main thread: a core error becomes (code, message) for OnError, and no
+// exception escapes into libuv. Returns false when the job failed.
+template <typename Fn>
+bool run_job(Fn&& fn, std::string& code, std::string& message) noexcept {
+  try {
+    fn();
+    return true;
+  } catch (const cnn::Error& e) {
+    code = e.code();
+    message = e.what();
+  } catch (const std::bad_alloc&) {
+    code = "ERR_OUT_OF_MEMORY";
+    message = "out of memory in the native core";
+  } catch (const std::exception& e) {
+    code = cnn::kErrAssert;
+    message = e.what();
+  }
+  return false;
+}
 
 // Argument checks at the boundary: a misuse of the addon is a TypeError, never a crash.
 void require(Napi::Env env, bool ok, const std::string& what);

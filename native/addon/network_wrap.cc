@@ -107,36 +107,32 @@ class TrainWorker : public Napi::AsyncProgressQueueWorker<TrainProgress> {
   Napi::Promise Promise() { return deferred_.Promise(); }
 
   void Execute(const ExecutionProgress& progress) override {
-    try {
-      cnn::Network& net = wrap_->net();
-      std::vector<float> x(size_t(batch_size_) * data_.example_size);
-      std::vector<int32_t> y(batch_size_);
-      for (int b = first_batch_; b < last_batch_; ++b) {
-        if (__atomic_load_n(cancel_, __ATOMIC_ACQUIRE)) {
-          cancelled_ = true;
-          break;
-        }
-        size_t start = size_t(b) * batch_size_;
-        int n = int(std::min<size_t>(batch_size_, order_len_ - start));
-        for (int i = 0; i < n; ++i) {
-          int32_t idx = order_[start + i];
-          if (idx < 0 || size_t(idx) >= data_.count) throw cnn::Error(cnn::kErrInvalidArgument, "order holds an index out of range");
-          y[i] = data_.labels[idx];
-        }
-        cnn::assemble_batch(data_.images, data_.example_size, order_ + start, n, data_.scale, data_.offset, x.data());
-        cnn::BatchResult r = net.train_batch(x.data(), y.data(), n);
-        state_.batches += 1;
-        state_.seen += n;
-        state_.correct += r.correct;
-        state_.loss_sum += r.loss * n;
-        progress.Send(&state_, 1);
+    std::string message;
+    if (!run_job([&] { train_batches(progress); }, code_, message)) SetError(message);
+  }
+  void train_batches(const ExecutionProgress& progress) {
+    cnn::Network& net = wrap_->net();
+    std::vector<float> x(size_t(batch_size_) * data_.example_size);
+    std::vector<int32_t> y(batch_size_);
+    for (int b = first_batch_; b < last_batch_; ++b) {
+      if (__atomic_load_n(cancel_, __ATOMIC_ACQUIRE)) {
+        cancelled_ = true;
+        break;
       }
-    } catch (const cnn::Error& e) {
-      code_ = e.code();
-      SetError(e.what());
-    } catch (const std::exception& e) {
-      code_ = cnn::kErrAssert;
-      SetError(e.what());
+      size_t start = size_t(b) * batch_size_;
+      int n = int(std::min<size_t>(batch_size_, order_len_ - start));
+      for (int i = 0; i < n; ++i) {
+        int32_t idx = order_[start + i];
+        if (idx < 0 || size_t(idx) >= data_.count) throw cnn::Error(cnn::kErrInvalidArgument, "order holds an index out of range");
+        y[i] = data_.labels[idx];
+      }
+      cnn::assemble_batch(data_.images, data_.example_size, order_ + start, n, data_.scale, data_.offset, x.data());
+      cnn::BatchResult r = net.train_batch(x.data(), y.data(), n);
+      state_.batches += 1;
+      state_.seen += n;
+      state_.correct += r.correct;
+      state_.loss_sum += r.loss * n;
+      progress.Send(&state_, 1);
     }
   }
   void OnProgress(const TrainProgress* p, size_t count) override {
@@ -192,30 +188,26 @@ class EvalWorker : public Napi::AsyncWorker {
   Napi::Promise Promise() { return deferred_.Promise(); }
 
   void Execute() override {
-    try {
-      cnn::Network& net = wrap_->net();
-      const int classes = net.num_classes();
-      if (want_probs_) probs_.resize(data_.count * classes);
-      std::vector<float> x(size_t(batch_size_) * data_.example_size);
-      std::vector<int32_t> idx(batch_size_), y(batch_size_);
-      for (size_t start = 0; start < data_.count; start += batch_size_) {
-        int n = int(std::min<size_t>(batch_size_, data_.count - start));
-        for (int i = 0; i < n; ++i) {
-          idx[i] = int32_t(start + i);
-          y[i] = data_.labels[start + i];
-        }
-        cnn::assemble_batch(data_.images, data_.example_size, idx.data(), n, data_.scale, data_.offset, x.data());
-        cnn::BatchResult r =
-            net.evaluate_batch(x.data(), y.data(), n, want_probs_ ? probs_.data() + start * classes : nullptr);
-        loss_sum_ += r.loss * n;
-        correct_ += r.correct;
+    std::string message;
+    if (!run_job([&] { evaluate_all(); }, code_, message)) SetError(message);
+  }
+  void evaluate_all() {
+    cnn::Network& net = wrap_->net();
+    const int classes = net.num_classes();
+    if (want_probs_) probs_.resize(data_.count * classes);
+    std::vector<float> x(size_t(batch_size_) * data_.example_size);
+    std::vector<int32_t> idx(batch_size_), y(batch_size_);
+    for (size_t start = 0; start < data_.count; start += batch_size_) {
+      int n = int(std::min<size_t>(batch_size_, data_.count - start));
+      for (int i = 0; i < n; ++i) {
+        idx[i] = int32_t(start + i);
+        y[i] = data_.labels[start + i];
       }
-    } catch (const cnn::Error& e) {
-      code_ = e.code();
-      SetError(e.what());
-    } catch (const std::exception& e) {
-      code_ = cnn::kErrAssert;
-      SetError(e.what());
+      cnn::assemble_batch(data_.images, data_.example_size, idx.data(), n, data_.scale, data_.offset, x.data());
+      cnn::BatchResult r =
+          net.evaluate_batch(x.data(), y.data(), n, want_probs_ ? probs_.data() + start * classes : nullptr);
+      loss_sum_ += r.loss * n;
+      correct_ += r.correct;
     }
   }
   void OnOK() override {
