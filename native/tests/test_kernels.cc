@@ -10,24 +10,14 @@
 #include "core/thread_pool.h"
 #include "kernels/kernels.h"
 #include "tests/harness.h"
+#include "tests/kernel_test_util.h"
 
 using namespace cnn;
 using namespace cnn::kernels;
+using cnn_test::IsaScope;
+using cnn_test::random_vec;
 
 namespace {
-
-struct IsaScope {
-  Isa saved = active_isa();
-  ~IsaScope() { select_isa(saved); }
-};
-
-std::vector<float> random_vec(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> d(-1.0f, 1.0f);
-  std::vector<float> v(n);
-  for (auto& x : v) x = d(rng);
-  return v;
-}
 
 // Runs one GEMM through the dispatched kernel and the reference and compares.
 void check_gemm(bool ta, bool tb, int M, int N, int K, float alpha, float beta, int pad, ThreadPool* pool,

@@ -11,24 +11,14 @@
 #include "kernels/dispatch.h"
 #include "kernels/kernels.h"
 #include "tests/harness.h"
+#include "tests/kernel_test_util.h"
 
 using namespace cnn;
 using namespace cnn::kernels;
+using cnn_test::IsaScope;
+using cnn_test::random_vec;
 
 namespace {
-
-struct IsaScope {
-  Isa saved = active_isa();
-  ~IsaScope() { select_isa(saved); }
-};
-
-std::vector<float> random_vec(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> d(-1.0f, 1.0f);
-  std::vector<float> v(n);
-  for (auto& x : v) x = d(rng);
-  return v;
-}
 
 std::string shape(const char* what, int M, int N, int K, int lda, int ldb) {
   return std::string(isa_name(active_isa())) + " " + what + " M=" + std::to_string(M) + " N=" + std::to_string(N) +

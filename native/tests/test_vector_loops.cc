@@ -8,22 +8,11 @@
 
 #include "kernels/kernels.h"
 #include "tests/harness.h"
+#include "tests/kernel_test_util.h"
 
 using namespace cnn::kernels;
-
-namespace {
-struct IsaScope {
-  Isa saved = active_isa();
-  ~IsaScope() { select_isa(saved); }
-};
-std::vector<float> random_vec(size_t n, uint32_t seed, float lo = -1, float hi = 1) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> d(lo, hi);
-  std::vector<float> v(n);
-  for (auto& x : v) x = d(rng);
-  return v;
-}
-}  // namespace
+using cnn_test::IsaScope;
+using cnn_test::random_vec;
 
 TEST(vector_loops_maxpool_matches_reference_under_every_isa) {
   IsaScope scope;
