@@ -1,5 +1,5 @@
 /**
- * `npm run bench:peers`: `cnn bench train` beside the PyTorch peer (../shared/peers/torch_seed_models.py
+ * `npm run bench:peers`: `cnn bench train` beside the PyTorch peer (scripts/peers/torch_seed_models.py
  * or $CNN_TORCH_PEER) on the same data in the same run, for both seed models at 1 and 2 threads, with
  * the ratio of our figure to PyTorch's best thread count. Each pair runs back to back, `--repeat` times,
  * and the medians are reported, because a shared machine's timings drift.
@@ -56,7 +56,7 @@ async function main() {
   const threadList = arg('--threads', '1,2').split(',').map(Number);
   const json = process.argv.includes('--json');
   const python = process.env.CNN_PYTHON ?? '/usr/bin/python3';
-  const peer = process.env.CNN_TORCH_PEER ?? join(root, '..', 'shared', 'peers', 'torch_seed_models.py');
+  const peer = process.env.CNN_TORCH_PEER ?? join(root, 'scripts', 'peers', 'torch_seed_models.py');
   const havePeer = existsSync(peer) && spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
   if (!havePeer) process.stderr.write(`no PyTorch peer (${peer} with ${python} and torch): printing our figures only\n`);
 
