@@ -8,7 +8,7 @@
  * file's can be many megabytes: each write first removes the temporary files of the same target left
  * by processes that are no longer running on this machine (never one of a live process).
  */
-import { open, readdir, rename, unlink } from 'node:fs/promises';
+import { open, readdir, rename, rm, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { isProcessAlive } from './process-alive.js';
@@ -72,7 +72,8 @@ export async function removeStaleTemporaries(path: string): Promise<string[]> {
     const pid = temporaryOwner(path, name);
     if (pid === undefined || pid === process.pid || isProcessAlive(pid)) continue;
     try {
-      await unlink(join(dirname(path), name));
+      // recursive: `cnn export --format tfjs` stages a whole folder under such a name
+      await rm(join(dirname(path), name), { recursive: true });
       removed.push(name);
     } catch {
       /* gone already, or not ours to remove */
@@ -82,7 +83,7 @@ export async function removeStaleTemporaries(path: string): Promise<string[]> {
 }
 
 /** Makes the rename itself durable. Best effort: some file systems refuse to open a directory. */
-async function syncDirectory(dir: string): Promise<void> {
+export async function syncDirectory(dir: string): Promise<void> {
   try {
     const handle = await open(dir, 'r');
     try {
