@@ -19,7 +19,8 @@ import { initialState, train, type EpochRecord, type TrainState } from '../../tr
 import { RunOutputs } from '../../train/run-outputs.js';
 import { splitForTraining } from '../../train/split.js';
 import { closableOutput, type ClosableOutput } from '../../util/closable-output.js';
-import { acquireOutputLock, LockHeld, type OutputLock } from '../../util/output-lock.js';
+import { acquireOutputLock, LockHeld, lockPathFor, type OutputLock } from '../../util/output-lock.js';
+import { describeFsError } from '../../util/atomic-write.js';
 import { SIGNAL_EXIT_CODES, watchStopSignals, type StopSignal } from '../../util/stop-signals.js';
 import { whyNotWritable } from '../../util/writable-probe.js';
 import { ProgressLine } from '../progress.js';
@@ -79,7 +80,7 @@ async function lockOutput(out: string): Promise<OutputLock> {
   try {
     return await acquireOutputLock(out);
   } catch (e) {
-    if (!(e instanceof LockHeld)) throw new CnnError('ERR_LOCKED', `cannot lock ${out}: ${(e as Error).message}`);
+    if (!(e instanceof LockHeld)) throw new CnnError('ERR_LOCKED', `cannot create the lock ${lockPathFor(out)}: ${describeFsError(e)}`);
     const o = e.owner;
     const who = o ? `another cnn train (pid ${o.pid} on ${o.host}, started ${o.started})` : 'another cnn train';
     throw new CnnError(
