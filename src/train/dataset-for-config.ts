@@ -38,3 +38,24 @@ export async function datasetForConfig(config: ModelConfig, req: DatasetRequest 
 export function configDirOf(path: string | undefined): string | undefined {
   return path ? dirname(resolve(path)) : undefined;
 }
+
+/**
+ * The config with its IDX paths made absolute, taken from the config file's folder (or the current
+ * one for a config that has no file, such as an old checkpoint's). Training stores this config in
+ * the weights file, so `--resume` and `cnn eval` of it find the dataset from any folder.
+ */
+export function anchorDatasetPaths(config: ModelConfig, configDir: string | undefined): ModelConfig {
+  const ds = config.dataset;
+  if (!ds || typeof ds === 'string') return config;
+  const base = configDir ?? process.cwd();
+  return {
+    ...config,
+    dataset: {
+      ...ds,
+      train_images: resolve(base, ds.train_images),
+      train_labels: resolve(base, ds.train_labels),
+      test_images: resolve(base, ds.test_images),
+      test_labels: resolve(base, ds.test_labels),
+    },
+  };
+}

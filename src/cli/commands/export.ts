@@ -5,14 +5,22 @@ import { formatShapeTuple } from '../../model/shapes.js';
 import { describeFsError, writeFileAtomic } from '../../util/atomic-write.js';
 import { readExportableModel } from '../../export/exportable.js';
 import { modelToOnnx, ONNX_OPSET } from '../../export/onnx.js';
-import { writeTfjsModel } from '../../export/tfjs.js';
+import { writeTfjsModel, TFJS_MODEL_FILE, TFJS_WEIGHTS_FILE } from '../../export/tfjs.js';
+import { installExport } from '../../export/install-output.js';
+import { join } from 'node:path';
 import { parseChoice } from '../parse.js';
 
 interface ExportOptions {
   weights: string;
   format: string;
   out: string;
+  force?: boolean;
   json?: boolean;
+}
+
+/** What a failed write leaves: with the staging folder, the target is always as it was. */
+function unchanged(path: string): string {
+  return `${path} is unchanged`;
 }
 
 export interface ExportResult {
@@ -33,9 +41,10 @@ export async function exportModel(opts: ExportOptions): Promise<ExportResult> {
     if (!opts.out.toLowerCase().endsWith('.onnx')) throw usageError('ERR_BAD_OPTION', `--out must name a .onnx file for --format onnx, got ${JSON.stringify(opts.out)}`);
     const onnx = modelToOnnx(model);
     try {
-      await writeFileAtomic(opts.out, onnx.bytes);
+      await installExport(opts.out, 'onnx', Boolean(opts.force), (temp) => writeFileAtomic(temp, onnx.bytes));
     } catch (e) {
-      throw new CnnError('ERR_EXPORT', `cannot write ${opts.out}: ${describeFsError(e)}`);
+      if (e instanceof CnnError) throw e;
+      throw new CnnError('ERR_EXPORT', `cannot write ${opts.out}: ${describeFsError(e)}; ${unchanged(opts.out)}`);
     }
     return {
       format,
@@ -45,12 +54,16 @@ export async function exportModel(opts: ExportOptions): Promise<ExportResult> {
       opset: ONNX_OPSET,
     };
   }
-  let written: Awaited<ReturnType<typeof writeTfjsModel>>;
+  const dir = opts.out.replace(/(.)\/+$/, '$1');
   try {
-    written = await writeTfjsModel(model, opts.out);
+    await installExport(dir, 'tfjs', Boolean(opts.force), async (temp) => {
+      await writeTfjsModel(model, temp);
+    });
   } catch (e) {
-    throw new CnnError('ERR_EXPORT', `cannot write the TensorFlow.js model into ${opts.out}: ${describeFsError(e)}`);
+    if (e instanceof CnnError) throw e;
+    throw new CnnError('ERR_EXPORT', `cannot write the TensorFlow.js model into ${dir}: ${describeFsError(e)}; ${unchanged(dir)}`);
   }
+  const written = { modelPath: join(dir, TFJS_MODEL_FILE), weightsPath: join(dir, TFJS_WEIGHTS_FILE) };
   return {
     format,
     files: [written.modelPath, written.weightsPath],
@@ -65,6 +78,7 @@ export function exportCommand(): Command {
     .requiredOption('--weights <file>', 'a weights file written by cnn train')
     .requiredOption('--out <path>', 'the .onnx file, or the folder for model.json and weights.bin')
     .option('--format <format>', 'onnx or tfjs', 'onnx')
+    .option('--force', 'replace an existing --out that is not a previous cnn export')
     .option('--json', 'print {format, files, input, output, opset}')
     .action(async (opts: ExportOptions) => {
       const r = await exportModel(opts);

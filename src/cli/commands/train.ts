@@ -1,18 +1,28 @@
-/** `cnn train`: trains a config's model on its dataset with Keras's progress line; Ctrl-C checkpoints. */
+/**
+ * `cnn train`: trains a config's model on its dataset with Keras's progress line. What it promises:
+ * the weights and their history are on disk after every epoch; Ctrl-C or SIGTERM checkpoints; a
+ * closed stdout/stderr (`| head`) stops only the output; the outputs are checked writable and locked
+ * before training starts; any failure says exactly what was saved.
+ */
 import { Command } from 'commander';
 import { resolve } from 'node:path';
 import { CnnError, ExitCode, usageError } from '../../errors.js';
 import type { ModelConfig } from '../../model/config.js';
-import { resolveConfig } from '../../model/shipped.js';
+import { listShippedConfigs, resolveConfig } from '../../model/shipped.js';
 import { validateConfig } from '../../model/validate.js';
-import { readWeightsFile, writeWeightsFile } from '../../model/weights-file.js';
+import { readWeightsFile } from '../../model/weights-file.js';
 import { loadNative } from '../../native.js';
-import { datasetForConfig, configDirOf } from '../../train/dataset-for-config.js';
+import { anchorDatasetPaths, datasetForConfig, configDirOf } from '../../train/dataset-for-config.js';
 import { buildNetwork } from '../../train/model.js';
 import { captureOptimizer, captureParams, restoreOptimizer, restoreParams } from '../../train/network-state.js';
-import { initialState, train, type EpochRecord, type ExampleSet, type TrainState } from '../../train/trainer.js';
-import { writeHistory, historyPathFor } from '../../train/history.js';
+import { initialState, train, type EpochRecord, type TrainState } from '../../train/trainer.js';
+import { RunOutputs } from '../../train/run-outputs.js';
 import { splitForTraining } from '../../train/split.js';
+import { closableOutput, type ClosableOutput } from '../../util/closable-output.js';
+import { acquireOutputLock, LockHeld, lockPathFor, type OutputLock } from '../../util/output-lock.js';
+import { describeFsError } from '../../util/atomic-write.js';
+import { SIGNAL_EXIT_CODES, watchStopSignals, type StopSignal } from '../../util/stop-signals.js';
+import { whyNotWritable } from '../../util/writable-probe.js';
 import { ProgressLine } from '../progress.js';
 import { parseIntOption, parseNumberOption } from '../parse.js';
 import { createSpinner } from '../spinner.js';
@@ -50,8 +60,46 @@ function saveContents(net: ReturnType<typeof buildNetwork>, config: ModelConfig,
   };
 }
 
+function missingConfig(): CnnError {
+  const shipped = listShippedConfigs();
+  return usageError(
+    'ERR_MISSING_OPTION',
+    `missing --config: name a model config file or a shipped one (${shipped.join(', ') || 'none found'}), or continue a run with --resume CHECKPOINT`,
+  );
+}
+
+/** Refuses, before any training, an output that could not be written at the end (exit code 2). */
+async function checkWritable(outputs: { option: string; path: string; file?: string }[]): Promise<void> {
+  for (const { option, path, file } of outputs) {
+    const why = await whyNotWritable(file ?? path);
+    if (why) throw usageError('ERR_BAD_OPTION', `${option} ${path}: cannot write ${file ? `its history ${file}` : 'there'}: ${why}`);
+  }
+}
+
+async function lockOutput(out: string): Promise<OutputLock> {
+  try {
+    return await acquireOutputLock(out);
+  } catch (e) {
+    if (!(e instanceof LockHeld)) throw new CnnError('ERR_LOCKED', `cannot create the lock ${lockPathFor(out)}: ${describeFsError(e)}`);
+    const o = e.owner;
+    const who = o ? `another cnn train (pid ${o.pid} on ${o.host}, started ${o.started})` : 'another cnn train';
+    throw new CnnError(
+      'ERR_LOCKED',
+      `${out} is being written by ${who}; wait for it to finish or choose another --out (if that run is gone, remove ${e.lockPath})`,
+    );
+  }
+}
+
+const STOP_WORDS: Record<StopSignal, { stopping: string; stopped: string }> = {
+  SIGINT: { stopping: 'Stopping after this batch (Ctrl-C again to quit without saving)...', stopped: 'Interrupted' },
+  SIGTERM: { stopping: 'SIGTERM: stopping after this batch (send it again to quit without saving)...', stopped: 'Terminated (SIGTERM)' },
+};
+
 export async function trainAction(opts: TrainOptions): Promise<number> {
   const json = Boolean(opts.json);
+  // Attached first, so a reader that goes away (`| head -1`) can never kill the run, even at exit.
+  const stdout = closableOutput(process.stdout);
+  const stderr = closableOutput(process.stderr);
   const spinner = createSpinner({ json });
   const native = loadNative();
   if (opts.threads !== undefined) native.setThreads(parseIntOption('--threads', opts.threads, 1, 1024));
@@ -61,6 +109,7 @@ export async function trainAction(opts: TrainOptions): Promise<number> {
   let config: ModelConfig;
   let configPath: string | undefined;
   let state: TrainState = initialState();
+  if (!opts.resume && !opts.config) throw missingConfig();
   const resumed = opts.resume ? await readWeightsFile(opts.resume) : undefined;
   if (resumed) {
     if (opts.config) throw usageError('ERR_BAD_OPTION', '--resume continues the model stored in the checkpoint; leave out --config');
@@ -73,91 +122,130 @@ export async function trainAction(opts: TrainOptions): Promise<number> {
       if (limit === undefined && typeof savedLimit === 'number') limit = savedLimit;
     }
   } else {
-    const resolved = resolveConfig(opts.config ?? 'mnist.json');
+    const resolved = resolveConfig(opts.config!);
     configPath = resolved.path;
     config = applyOverrides(resolved.config, opts);
   }
+  // IDX paths become absolute before they are stored in the weights file (works from any folder).
+  config = anchorDatasetPaths(config, configDirOf(configPath));
   const out = resolve(opts.out ?? opts.resume ?? `${config.name === 'sequential' && configPath ? configPath.replace(/^.*\//, '').replace(/\.json$/, '') : config.name}.weights.bin`);
-
-  spinner.start(`Loading the dataset`);
-  const dataset = await datasetForConfig(config, { dataDir: opts.dataDir, configDir: configDirOf(configPath), json });
-  spinner.succeed(`Loaded ${dataset.name}: ${dataset.train.count} training and ${dataset.test.count} test images`);
-  const expected = config.input_shape.reduce((a, b) => a * b, 1);
-  if (dataset.train.height * dataset.train.width * dataset.train.channels !== expected) {
-    throw usageError('ERR_BAD_CONFIG', `input_shape (${config.input_shape.join(', ')}) does not match the ${dataset.name} images (${dataset.train.height}, ${dataset.train.width}, ${dataset.train.channels})`);
-  }
-  const { train: trainSet, validation } = splitForTraining(dataset.train, config.validation_split, limit);
-
-  spinner.start('Building the model');
-  const net = buildNetwork(config);
-  if (resumed) {
-    restoreParams(net, resumed.tensors, opts.resume!);
-    if (resumed.optimizer) restoreOptimizer(net, resumed.optimizer, config.optimizer.type, opts.resume!);
-  }
-  spinner.stop();
-
-  const cancel = new Int32Array(new SharedArrayBuffer(4));
-  let interrupts = 0;
-  const onSigint = () => {
-    interrupts += 1;
-    Atomics.store(cancel, 0, 1);
-    if (interrupts > 1) process.exit(ExitCode.interrupted);
-    if (!json) process.stderr.write('\nStopping after this batch (Ctrl-C again to quit without saving)...\n');
-  };
-  process.on('SIGINT', onSigint);
-
-  const progress = new ProgressLine({ stream: process.stdout });
-  const plan = { epochs: config.epochs, batchSize: config.batch_size, shuffle: config.shuffle, seed: config.seed, scale: config.preprocessing.rescale, offset: config.preprocessing.offset };
-  const save = async () => writeWeightsFile(out, saveContents(net, config, state, limit));
-  let status: 'done' | 'cancelled';
+  const outputs = new RunOutputs(out, state);
+  const outOption = opts.out !== undefined || !opts.resume ? '--out' : '--resume';
+  await checkWritable([
+    { option: outOption, path: out },
+    { option: outOption, path: out, file: outputs.historyPath },
+    ...(opts.plot ? [{ option: '--plot', path: resolve(opts.plot) }] : []),
+  ]);
+  const lock = await lockOutput(out);
+  const releaseAtExit = () => lock.releaseSync();
+  process.on('exit', releaseAtExit);
+  const resumingInPlace = Boolean(opts.resume) && resolve(opts.resume!) === out;
   try {
-    status = await train(net, plan, trainSet, validation, state, {
-      epochStart: (epoch, epochs, steps) => {
-        if (!json) progress.epochHeader(epoch + 1, epochs, steps);
-      },
-      batch: (step, _steps, m) => {
-        if (!json) progress.update(step, { accuracy: m.accuracy, loss: m.loss });
-      },
-      epochEnd: async (record) => {
-        if (json) {
-          process.stdout.write(`${JSON.stringify({ event: 'epoch', ...roundRecord(record) })}\n`);
-        } else {
-          const metrics: Record<string, number> = { accuracy: record.accuracy, loss: record.loss };
-          if (record.val_loss !== undefined) Object.assign(metrics, { val_accuracy: record.val_accuracy!, val_loss: record.val_loss });
-          progress.finish(metrics);
-        }
-        await save(); // every finished epoch is on disk: nothing is lost to a crash
-      },
-    }, cancel);
-  } catch (e) {
-    progress.interrupt();
-    if ((e as CnnError).code === 'ERR_NON_FINITE') {
-      await save();
-      throw new CnnError('ERR_NON_FINITE', `${(e as Error).message}. The last good weights are in ${out}`);
-    }
-    throw e;
+    await outputs.begin(resumingInPlace, state.history);
+    return await runTraining();
   } finally {
-    process.off('SIGINT', onSigint);
+    await lock.release();
+    process.off('exit', releaseAtExit);
   }
 
-  spinner.start(`Saving ${out}`);
-  await save();
-  await writeHistory(historyPathFor(out), state.history);
-  spinner.stop();
-  if (status === 'cancelled') {
+  async function runTraining(): Promise<number> {
+    spinner.start(`Loading the dataset`);
+    const dataset = await datasetForConfig(config, { dataDir: opts.dataDir, configDir: configDirOf(configPath), json });
+    spinner.succeed(`Loaded ${dataset.name}: ${dataset.train.count} training and ${dataset.test.count} test images`);
+    const expected = config.input_shape.reduce((a, b) => a * b, 1);
+    if (dataset.train.height * dataset.train.width * dataset.train.channels !== expected) {
+      throw usageError('ERR_BAD_CONFIG', `input_shape (${config.input_shape.join(', ')}) does not match the ${dataset.name} images (${dataset.train.height}, ${dataset.train.width}, ${dataset.train.channels})`);
+    }
+    const { train: trainSet, validation } = splitForTraining(dataset.train, config.validation_split, limit);
+
+    spinner.start('Building the model');
+    const net = buildNetwork(config);
+    if (resumed) {
+      restoreParams(net, resumed.tensors, opts.resume!);
+      if (resumed.optimizer) restoreOptimizer(net, resumed.optimizer, config.optimizer.type, opts.resume!);
+    }
+    spinner.stop();
+
+    const progress = new ProgressLine({ stream: stdout });
+    // Kept until the end, so a signal during the last save does not kill the process mid-write.
+    const stop = watchStopSignals({
+      first: (signal) => {
+        if (!json) stderr.write(`\n${STOP_WORDS[signal].stopping}\n`);
+      },
+      again: (signal) => process.exit(SIGNAL_EXIT_CODES[signal]),
+    });
+    const plan = { epochs: config.epochs, batchSize: config.batch_size, shuffle: config.shuffle, seed: config.seed, scale: config.preprocessing.rescale, offset: config.preprocessing.offset };
+    const save = async () => outputs.save(saveContents(net, config, state, limit), state);
+    try {
+      let status: 'done' | 'cancelled';
+      try {
+        status = await train(net, plan, trainSet, validation, state, {
+          epochStart: (epoch, epochs, steps) => {
+            if (!json) progress.epochHeader(epoch + 1, epochs, steps);
+          },
+          batch: (step, _steps, m) => {
+            if (!json) progress.update(step, { accuracy: m.accuracy, loss: m.loss });
+          },
+          epochEnd: async (record) => {
+            if (json) {
+              stdout.write(`${JSON.stringify({ event: 'epoch', ...roundRecord(record) })}\n`);
+            } else {
+              const metrics: Record<string, number> = { accuracy: record.accuracy, loss: record.loss };
+              if (record.val_loss !== undefined) Object.assign(metrics, { val_accuracy: record.val_accuracy!, val_loss: record.val_loss });
+              progress.finish(metrics);
+            }
+            await save(); // every finished epoch is on disk, weights and history: nothing is lost to a crash
+          },
+        }, stop.cancel);
+      } catch (e) {
+        progress.interrupt();
+        if ((e as CnnError).code === 'ERR_NON_FINITE') {
+          if (outputs.hasUnsaved(state)) await save();
+          throw new CnnError('ERR_NON_FINITE', `${(e as Error).message}. The last good weights are in ${out}`);
+        }
+        throw e;
+      }
+
+      // A finished epoch was saved when it ended: only a stop in the middle of one has more to save
+      // (or a finished checkpoint resumed into a new --out, which has nothing left to train).
+      if (outputs.hasUnsaved(state) || (status === 'done' && outputs.saved === undefined && !resumingInPlace)) {
+        spinner.start(`Saving ${out}`);
+        try {
+          await save();
+        } finally {
+          spinner.stop();
+        }
+      }
+      if (status === 'cancelled') return reportStopped(stop.signal ?? 'SIGINT', progress);
+      if (opts.plot) {
+        const { writeHistoryPlot } = await import('../../viz/index.js');
+        try {
+          await writeHistoryPlot(state.history, opts.plot);
+        } catch (e) {
+          throw new CnnError((e as CnnError).code ?? 'ERR_WRITE_IMAGE', `${(e as Error).message}; the weights and their history were saved (${out}, ${outputs.historyPath})`);
+        }
+      }
+      if (json) stdout.write(`${JSON.stringify({ event: 'saved', path: out })}\n`);
+      else stdout.write(`Saved weights to ${out}\n`);
+      return ExitCode.ok;
+    } finally {
+      stop.dispose();
+    }
+  }
+
+  function reportStopped(signal: StopSignal, progress: ProgressLine): number {
     progress.interrupt();
     const where = `epoch ${state.epoch + 1}, step ${state.step}`;
-    if (json) process.stdout.write(`${JSON.stringify({ event: 'interrupted', path: out, epoch: state.epoch + 1, step: state.step })}\n`);
-    else process.stderr.write(`Interrupted at ${where}. Checkpoint saved to ${out}\nContinue with: cnn train --resume ${out}\n`);
-    return ExitCode.interrupted;
+    const saved = outputs.saved !== undefined;
+    if (json) {
+      stdout.write(`${JSON.stringify({ event: 'interrupted', signal, path: saved ? out : null, epoch: state.epoch + 1, step: state.step })}\n`);
+    } else if (saved) {
+      stderr.write(`${STOP_WORDS[signal].stopped} at ${where}. Checkpoint saved to ${out}\nContinue with: cnn train --resume ${out}\n`);
+    } else {
+      stderr.write(`${STOP_WORDS[signal].stopped} before the first batch: nothing to save (${out} is as it was)\n`);
+    }
+    return SIGNAL_EXIT_CODES[signal];
   }
-  if (opts.plot) {
-    const { writeHistoryPlot } = await import('../../viz/index.js');
-    await writeHistoryPlot(state.history, opts.plot);
-  }
-  if (json) process.stdout.write(`${JSON.stringify({ event: 'saved', path: out })}\n`);
-  else process.stdout.write(`Saved weights to ${out}\n`);
-  return ExitCode.ok;
 }
 
 function roundRecord(r: EpochRecord): EpochRecord {
@@ -174,8 +262,8 @@ function roundRecord(r: EpochRecord): EpochRecord {
 
 export function trainCommand(): Command {
   return new Command('train')
-    .description('train a model config on its dataset (Keras progress line; Ctrl-C saves a checkpoint)')
-    .option('--config <name|path>', 'a config file, or a shipped one: mnist.json, fashion-mnist.json', undefined)
+    .description('train a model config on its dataset (Keras progress line; Ctrl-C or SIGTERM saves a checkpoint)')
+    .option('--config <name|path>', 'required (unless --resume): a config file, or a shipped one: mnist.json, fashion-mnist.json')
     .option('--epochs <n>', 'override the config\'s epochs')
     .option('--batch-size <n>', 'override the config\'s batch_size')
     .option('--out <file>', 'where to save the weights (default: <config name>.weights.bin)')
