@@ -210,3 +210,25 @@ test('a constant filter renders uniform and a feature map keeps its brightest pi
   const m0 = grid(0, headerH + filterSectionH, 5);
   assert.equal(m0(2, 3), 0, 'an all-zero map (a feature found nowhere) is black');
 });
+
+test('--filters all: a filter with more input channels than fit in a row continues on the next rows, each filter starting a row', () => {
+  // 2 filters x 30 input channels of 3x3: at 14 screen pixels a cell, 30 tiles do not fit in a row.
+  const tile = (bright: number) => {
+    const values = new Float32Array(9);
+    values[bright] = 1;
+    return { height: 3, width: 3, values, rgb: false };
+  };
+  const tiles = Array.from({ length: 60 }, (_, k) => ({ ...tile(k === 30 ? 0 : 8), caption: k % 30 === 0 ? String(k / 30) : undefined }));
+  const canvas = renderSheet({ header: ['grid'], image: { height: 2, width: 2, values: Float32Array.of(0, 255, 255, 0), rgb: false, range: [0, 255] }, sections: [{ title: 'filters', tiles, scale: 14, columns: 30 }] });
+  const png = decodePng(canvas.toPng());
+  const headerH = Math.max(2 * 70, 14) + 24;
+  const cellW = 3 * 14 + 4;
+  const cellH = 3 * 14 + 10 + 4;
+  // Filter 1's first tile (the only one lit top-left) opens the third row: filter 0 took two rows of 15.
+  const at = (row: number, column: number, cy: number, cx: number) => pixelAt(png, 12 + column * cellW + cx * 14 + 7, headerH + 20 + row * cellH + cy * 14 + 7)[0];
+  assert.equal(at(2, 0, 0, 0), 255, 'filter 1, channel 0 starts row 3');
+  assert.equal(at(2, 0, 2, 2), 0);
+  assert.equal(at(1, 14, 2, 2), 255, 'filter 0, channel 29 ends row 2');
+  assert.equal(at(1, 14, 0, 0), 0);
+  assert.ok(png.width < 12 + 16 * cellW + 12, 'the rows are 15 tiles, no wider');
+});

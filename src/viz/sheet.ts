@@ -43,7 +43,7 @@ export function tileScale(size: number, count: number, minPx: number, maxPx: num
   const least = Math.max(1, Math.ceil(minPx / s));
   const most = Math.max(least, Math.floor(maxPx / s));
   const fit = Math.max(1, Math.floor((ROW_WIDTH + GAP) / (s * least + GAP)));
-  const perRow = Math.ceil(count / Math.ceil(Math.max(1, count) / fit));
+  const perRow = balancedRow(count, fit);
   const fill = Math.floor(((ROW_WIDTH + GAP) / Math.max(1, perRow) - GAP) / s);
   return Math.min(most, Math.max(least, fill));
 }
@@ -159,19 +159,39 @@ interface PlacedSection {
   /** The widest thing in the section: its title or its widest row of tiles. */
   width: number;
   height: number;
+  /** Grid position (row, column) of tile k. */
+  slot(k: number): [number, number];
+}
+
+/** Near-equal rows of at most `fit`: 64 tiles in 4 rows of 16, not 21, 21, 21 and 1. */
+function balancedRow(count: number, fit: number): number {
+  return Math.ceil(count / Math.ceil(Math.max(1, count) / fit));
 }
 
 function place(section: SheetSection): PlacedSection {
   const t = section.tiles[0];
+  const n = section.tiles.length;
   const cellW = Math.max(t ? t.width * section.scale : 0, MIN_CELL) + GAP;
   const cellH = (t ? t.height * section.scale : 0) + CAPTION + GAP;
   const fit = Math.max(1, Math.floor((ROW_WIDTH + GAP) / cellW));
-  const count = Math.max(1, section.tiles.length);
-  // Rows of equal length (64 tiles in 4 rows of 16, not 21, 21, 21 and 1).
-  const perRow = section.columns && section.columns <= fit ? section.columns : Math.ceil(count / Math.ceil(count / fit));
-  const rows = Math.ceil(section.tiles.length / perRow);
-  const tilesWidth = Math.min(perRow, section.tiles.length) * cellW - GAP;
-  return { section, perRow, rows, cellW, cellH, width: Math.max(textWidth(section.title), tilesWidth), height: TITLE + rows * cellH + PAD };
+  let perRow: number;
+  let rows: number;
+  let slot: (k: number) => [number, number];
+  if (section.columns) {
+    // A grid (a row per filter, a column per input channel): a filter too wide for one row
+    // continues on the next rows, and every filter starts a new row.
+    const columns = section.columns;
+    perRow = balancedRow(columns, fit);
+    const rowsPerGroup = Math.ceil(columns / perRow);
+    rows = Math.ceil(n / columns) * rowsPerGroup;
+    slot = (k) => [Math.floor(k / columns) * rowsPerGroup + Math.floor((k % columns) / perRow), (k % columns) % perRow];
+  } else {
+    perRow = balancedRow(n, fit);
+    rows = Math.ceil(n / perRow);
+    slot = (k) => [Math.floor(k / perRow), k % perRow];
+  }
+  const tilesWidth = Math.min(perRow, n) * cellW - GAP;
+  return { section, perRow, rows, cellW, cellH, width: Math.max(textWidth(section.title), tilesWidth), height: TITLE + rows * cellH + PAD, slot };
 }
 
 const HEADER_LINE = 16;
@@ -196,8 +216,9 @@ export function renderSheet(spec: SheetSpec): Canvas {
     canvas.fillRect(PAD, y, width - 2 * PAD, 1, SEPARATOR);
     canvas.text(PAD, y + 6, p.section.title, BLACK);
     p.section.tiles.forEach((tile, k) => {
-      const tx = PAD + (k % p.perRow) * p.cellW;
-      const ty = y + TITLE + Math.floor(k / p.perRow) * p.cellH;
+      const [row, column] = p.slot(k);
+      const tx = PAD + column * p.cellW;
+      const ty = y + TITLE + row * p.cellH;
       const [tw, th] = [tile.width * p.section.scale, tile.height * p.section.scale];
       canvas.strokeRect(tx - 1, ty - 1, tw + 2, th + 2, FRAME);
       drawTile(canvas, tx, ty, tile, p.section.scale);
