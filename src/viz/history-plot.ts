@@ -27,20 +27,129 @@ interface Series {
   points: [number, number][];
 }
 
-export interface PanelGeometry {
+/** A rectangle in canvas pixels. */
+export interface Box {
   x: number;
   y: number;
   width: number;
   height: number;
+}
+
+export interface PanelGeometry extends Box {
+  /** The value axis's tick values, lowest first (the labels drawn left of the axis). */
+  yTicks: number[];
+  /** Where the legend was drawn: a corner of the panel clear of every curve, or below the panel. */
+  legend?: Box;
   /** Data to pixel coordinates. */
   toX(epoch: number): number;
   toY(value: number): number;
 }
 
+const MARKER = 3; // markers are (2 * MARKER + 1) pixels square
+const LINE = 2;
+const LEGEND_ROW = 14;
+/** Pixels kept free between the legend and the nearest curve. */
+const LEGEND_CLEARANCE = 4;
+/** Height given up by the plot area when no corner is free and the legend goes below the panel. */
+const LEGEND_BELOW = LEGEND_ROW + 10;
+
 function finitePoints(history: readonly HistoryRecord[], key: keyof HistoryRecord): [number, number][] {
   return history
     .filter((h) => typeof h[key] === 'number' && Number.isFinite(h[key] as number))
     .map((h) => [h.epoch, h[key] as number]);
+}
+
+interface Axes {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+  yTicks: number[];
+  toX(e: number): number;
+  toY(v: number): number;
+}
+
+function axesFor(left: number, plotHeight: number, width: number, epochRange: [number, number], yRange: [number, number]): Axes {
+  const x = left + MARGIN.left;
+  const y = MARGIN.top;
+  const w = width - MARGIN.left - MARGIN.right;
+  const h = plotHeight;
+  const yTicks = niceTicks(yRange[0], yRange[1], 5);
+  const [lo, hi] = [yTicks[0], yTicks[yTicks.length - 1]];
+  const [e0, e1] = epochRange;
+  // One epoch still gets a visible axis: centre it.
+  const toX = (e: number): number => (e1 > e0 ? x + ((e - e0) / (e1 - e0)) * w : x + w / 2);
+  const toY = (v: number): number => y + h - ((v - lo) / (hi - lo)) * h;
+  return { x, y, w, h, yTicks, toX, toY };
+}
+
+/** The value range to show: the data with a little room, but never below 0 for data that never is
+ * (a loss), so the axis does not invent negative values. */
+function valueRangeOf(series: Series[]): [number, number] {
+  const values = series.flatMap((s) => s.points.map((p) => p[1]));
+  if (!values.length) return [0, 1];
+  const [v0, v1] = [Math.min(...values), Math.max(...values)];
+  const pad = (v1 - v0) * 0.08 || Math.abs(v1) * 0.1 || 0.1;
+  return [v0 >= 0 ? Math.max(0, v0 - pad) : v0 - pad, v1 + pad];
+}
+
+function overlaps(a: Box, px: number, py: number, reach: number): boolean {
+  return px + reach >= a.x && px - reach < a.x + a.width && py + reach >= a.y && py - reach < a.y + a.height;
+}
+
+/** Whether any curve (its lines or its markers, with some clearance) would be drawn inside `box`. */
+function touchesCurves(box: Box, series: Series[], axes: Axes): boolean {
+  const reach = MARKER + LEGEND_CLEARANCE;
+  for (const s of series) {
+    const pts = s.points.map(([e, v]) => [axes.toX(e), axes.toY(v)]);
+    if (pts.some(([px, py]) => overlaps(box, px, py, reach))) return true;
+    for (let i = 1; i < pts.length; i++) {
+      const [[x0, y0], [x1, y1]] = [pts[i - 1], pts[i]];
+      // The same pixel walk Canvas.line makes.
+      const steps = Math.max(1, Math.ceil(Math.max(Math.abs(x1 - x0), Math.abs(y1 - y0))));
+      for (let k = 0; k <= steps; k++) {
+        if (overlaps(box, x0 + ((x1 - x0) * k) / steps, y0 + ((y1 - y0) * k) / steps, LINE + LEGEND_CLEARANCE)) return true;
+      }
+    }
+  }
+  return false;
+}
+
+function legendSize(series: Series[], horizontal: boolean): { width: number; height: number } {
+  const entry = (s: Series): number => 32 + textWidth(s.label);
+  if (horizontal) return { width: series.reduce((sum, s) => sum + entry(s) + 8, 0), height: LEGEND_ROW + 6 };
+  return { width: Math.max(...series.map(entry)) + 8, height: series.length * LEGEND_ROW + 8 };
+}
+
+/** The first corner of the plot area (top right, bottom right, top left, bottom left) that no curve
+ * passes through, or undefined when every corner is taken. */
+function freeCorner(series: Series[], axes: Axes): Box | undefined {
+  const { width, height } = legendSize(series, false);
+  const inset = 6;
+  const right = axes.x + axes.w - width - inset;
+  const left = axes.x + inset + 2;
+  const top = axes.y + inset;
+  const bottom = axes.y + axes.h - height - inset;
+  const corners: Box[] = [
+    { x: right, y: top, width, height },
+    { x: right, y: bottom, width, height },
+    { x: left, y: top, width, height },
+    { x: left, y: bottom, width, height },
+  ];
+  return corners.find((c) => !touchesCurves(c, series, axes));
+}
+
+function drawLegend(canvas: Canvas, box: Box, series: Series[], horizontal: boolean): void {
+  canvas.fillRect(box.x, box.y, box.width, box.height, [255, 255, 255]);
+  canvas.strokeRect(box.x, box.y, box.width, box.height, GREY);
+  let ex = box.x;
+  series.forEach((s, i) => {
+    const ly = horizontal ? box.y + 6 : box.y + 6 + i * LEGEND_ROW;
+    canvas.line(ex + 6, ly + 3, ex + 24, ly + 3, s.color, LINE);
+    canvas.fillRect(ex + 12, ly, 2 * MARKER + 1, 2 * MARKER + 1, s.color);
+    canvas.text(ex + 32, ly - 1 + Math.floor((7 - textHeight()) / 2) + 1, s.label, BLACK);
+    if (horizontal) ex += 32 + textWidth(s.label) + 8;
+  });
 }
 
 function drawPanel(
@@ -52,23 +161,19 @@ function drawPanel(
   series: Series[],
   valueRange?: [number, number],
 ): PanelGeometry {
-  const x = left + MARGIN.left;
-  const y = MARGIN.top;
-  const w = width - MARGIN.left - MARGIN.right;
-  const h = canvas.height - MARGIN.top - MARGIN.bottom;
-  const values = series.flatMap((s) => s.points.map((p) => p[1]));
-  const [e0, e1] = epochRange;
-  let [v0, v1] = valueRange ?? (values.length ? [Math.min(...values), Math.max(...values)] : [0, 1]);
-  if (!valueRange) {
-    const pad = (v1 - v0) * 0.08 || Math.abs(v1) * 0.1 || 0.1;
-    [v0, v1] = [v0 - pad, v1 + pad];
+  const yRange = valueRange ?? valueRangeOf(series);
+  const fullHeight = canvas.height - MARGIN.top - MARGIN.bottom;
+  let axes = axesFor(left, fullHeight, width, epochRange, yRange);
+  let legend = series.length ? freeCorner(series, axes) : undefined;
+  const below = series.length > 0 && !legend;
+  if (below) {
+    // Every corner has a curve in it: give the legend its own row under the panel instead.
+    axes = axesFor(left, fullHeight - LEGEND_BELOW, width, epochRange, yRange);
+    const size = legendSize(series, true);
+    legend = { x: Math.round(axes.x + (axes.w - size.width) / 2), y: canvas.height - size.height - 4, ...size };
   }
-  const yTicks = niceTicks(v0, v1, 5);
-  const [lo, hi] = [yTicks[0], yTicks[yTicks.length - 1]];
-  const xTicks = epochTicks(e0, e1);
-  // One epoch still gets a visible axis: centre it.
-  const toX = (e: number): number => (e1 > e0 ? x + ((e - e0) / (e1 - e0)) * w : x + w / 2);
-  const toY = (v: number): number => y + h - ((v - lo) / (hi - lo)) * h;
+  const { x, y, w, h, yTicks, toX, toY } = axes;
+  const xTicks = epochTicks(epochRange[0], epochRange[1]);
 
   canvas.text(x + (w - textWidth(title, 2)) / 2, 8, title, BLACK, 2);
   for (const t of yTicks) {
@@ -90,31 +195,19 @@ function drawPanel(
   for (const s of series) {
     for (let i = 1; i < s.points.length; i++) {
       const [a, b] = [s.points[i - 1], s.points[i]];
-      canvas.line(toX(a[0]), toY(a[1]), toX(b[0]), toY(b[1]), s.color, 2);
+      canvas.line(toX(a[0]), toY(a[1]), toX(b[0]), toY(b[1]), s.color, LINE);
     }
-    for (const [e, v] of s.points) canvas.fillRect(Math.round(toX(e)) - 3, Math.round(toY(v)) - 3, 7, 7, s.color);
+    for (const [e, v] of s.points) canvas.fillRect(Math.round(toX(e)) - MARKER, Math.round(toY(v)) - MARKER, 2 * MARKER + 1, 2 * MARKER + 1, s.color);
   }
 
+  const geometry: PanelGeometry = { x, y, width: w, height: h, yTicks, toX, toY };
   if (!series.length) {
     const note = 'no finite values';
     canvas.text(x + (w - textWidth(note)) / 2, y + h / 2, note, GREY);
-    return { x, y, width: w, height: h, toX, toY };
+    return geometry;
   }
-  // The legend in the top-right corner of the panel.
-  const labelWidth = Math.max(...series.map((s) => textWidth(s.label)));
-  const boxW = labelWidth + 40;
-  const boxH = series.length * 14 + 8;
-  const bx = x + w - boxW - 6;
-  const by = y + 6;
-  canvas.fillRect(bx, by, boxW, boxH, [255, 255, 255]);
-  canvas.strokeRect(bx, by, boxW, boxH, GREY);
-  series.forEach((s, i) => {
-    const ly = by + 6 + i * 14;
-    canvas.line(bx + 6, ly + 3, bx + 24, ly + 3, s.color, 2);
-    canvas.fillRect(bx + 12, ly, 7, 7, s.color);
-    canvas.text(bx + 32, ly - 1 + Math.floor((7 - textHeight()) / 2) + 1, s.label, BLACK);
-  });
-  return { x, y, width: w, height: h, toX, toY };
+  drawLegend(canvas, legend!, series, below);
+  return { ...geometry, legend };
 }
 
 export interface HistoryPlot {
