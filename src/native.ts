@@ -5,8 +5,10 @@
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { CnnError } from './errors.js';
+import { CnnError, usageError } from './errors.js';
 import { packageRoot } from './version.js';
+import { capThreads, MAX_THREADS, threadsFromEnv, type ThreadChoice } from './threads.js';
+import { warnOnce } from './util/warnings.js';
 import type { NativeNetworkSpec } from './model/spec.js';
 
 export interface NativeInfo {
@@ -76,7 +78,11 @@ export interface NativeAddon {
   initIsa(): void;
   info(): NativeInfo;
   selectIsa(name: string): void;
-  setThreads(n: number): void;
+  /**
+   * Resizes the thread pool. `source` names the request in a warning ("--threads"); a count above
+   * the CPU count is warned about and one above twice the CPU count is cut (see src/threads.ts).
+   */
+  setThreads(n: number, source?: string): void;
   conv2d(
     input: Float32Array,
     inShape: number[],
@@ -108,10 +114,43 @@ export function addonCandidates(): string[] {
 }
 
 let cached: NativeAddon | undefined;
+let threadSetting: ThreadChoice | undefined;
+
+/** The pool size in use and where it came from (CNN_THREADS, --threads, one per CPU), once loaded. */
+export function currentThreadSetting(): ThreadChoice | undefined {
+  return threadSetting;
+}
+
+/** A path a shell reads back unchanged, for the commands printed in messages. */
+export function shellQuote(path: string): string {
+  return /^[\w@%+=:,./-]+$/.test(path) ? path : `'${path.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * Sizes the pool from CNN_THREADS before the core ever reads the variable itself (it would fall back
+ * to the core count on a value it cannot parse, silently), and puts the checked setThreads in front
+ * of the addon's own.
+ */
+function withCheckedThreads(addon: NativeAddon): NativeAddon {
+  const apply = (choice: ThreadChoice) => {
+    addon.setThreads(choice.threads);
+    threadSetting = choice;
+    if (choice.warning) warnOnce(choice.warning);
+  };
+  apply(threadsFromEnv());
+  const checked = Object.create(addon) as NativeAddon;
+  checked.setThreads = (n: number, source = 'the thread count') => {
+    if (!Number.isInteger(n) || n < 1 || n > MAX_THREADS) {
+      throw usageError('ERR_BAD_OPTION', `${source}: the thread count must be a whole number from 1 to ${MAX_THREADS}, got ${n}`);
+    }
+    apply(capThreads(n, source));
+  };
+  return checked;
+}
 
 /**
  * Loads the first candidate that is a working cnn addon. When none is, throws one CnnError listing
- * every path tried, why each failed, and how to fix it.
+ * every path tried, why each failed, and how to fix it. A bad CNN_THREADS is a usage error.
  */
 export function loadAddonFrom(candidates: string[]): NativeAddon {
   const require = createRequire(import.meta.url);
@@ -134,16 +173,17 @@ export function loadAddonFrom(candidates: string[]): NativeAddon {
     }
     addon.setErrorClass(CnnError);
     addon.initIsa(); // throws CnnError(ERR_ISA_UNAVAILABLE) for a CNN_ISA the CPU lacks
-    return addon;
+    return withCheckedThreads(addon);
   }
+  const cd = `cd ${shellQuote(packageRoot)} &&`;
   throw new CnnError(
     'ERR_NATIVE_LOAD',
     [
       'the native core (cnn.node) could not be loaded. Tried:',
       ...tried,
-      'To fix it, build it from the package folder:',
-      `  cd ${packageRoot} && npm run build:native     (needs cmake >= 3.15 and a C++17 compiler: g++ or clang++)`,
-      '  or: npx node-gyp rebuild                     (needs python3, make and a C++17 compiler)',
+      'To fix it, build it in the package folder:',
+      `  ${cd} npm run build:native     (needs cmake >= 3.15 and a C++17 compiler: g++ or clang++)`,
+      `  or: ${cd} npx node-gyp rebuild     (needs python3, make and a C++17 compiler)`,
       'Set CNN_ADDON_PATH=/path/to/cnn.node to load a build from elsewhere.',
     ].join('\n'),
   );

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { loadDataset, fetchDataset, getDataset, registerDataset, unregisterDataset, resolveCache } from '../src/data/index.js';
 import { packageRoot } from '../src/version.js';
 import { tinyDir } from './fixtures/data/loopback-server.js';
+import { setWarningHandler } from '../src/util/warnings.js';
 
 // Everything the tests write (caches hold 55 MB copies of MNIST) goes here and is removed at the end.
 const scratch = mkdtempSync(join(tmpdir(), 'cnn-data-test-'));
@@ -86,13 +87,23 @@ test('Fashion-MNIST without Debian\'s package and without a network says what to
   }
 });
 
-test('an unwritable cache location falls back to a temporary directory', () => {
+test('an unwritable cache location falls back to a temporary directory, saying so once', () => {
   // A path under a regular file can never be created, even by root.
   const notADir = join(mkdtempSync(join(scratch, 'cnn-ro-')), 'plain-file');
   writeFileSync(notADir, 'x');
-  const cache = resolveCache(join(notADir, 'datasets'));
-  assert.ok(cache.root.startsWith(tmpdir()) && !cache.root.startsWith(notADir), cache.root);
-  assert.equal(cache.fallbackReason, `${join(notADir, 'datasets')} is not writable`);
+  const warnings: string[] = [];
+  setWarningHandler((m) => warnings.push(m));
+  try {
+    const cache = resolveCache(join(notADir, 'datasets'));
+    resolveCache(join(notADir, 'datasets')); // said once, however often the cache is looked up
+    assert.ok(cache.root.startsWith(tmpdir()) && !cache.root.startsWith(notADir), cache.root);
+    assert.equal(cache.fallbackReason, `${notADir} is a file, not a folder`);
+    assert.deepEqual(warnings, [
+      `the cache folder ${join(notADir, 'datasets')} cannot hold the dataset cache (${notADir} is a file, not a folder); caching datasets in ${cache.root} instead`,
+    ]);
+  } finally {
+    setWarningHandler();
+  }
 });
 
 test('cnn data fetch, list, show and verify work on MNIST with no network', () => {

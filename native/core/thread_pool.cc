@@ -137,13 +137,17 @@ void ThreadPool::run(int tasks, const std::function<void(int task)>& fn) {
 }
 
 int ThreadPool::default_threads() {
-  if (const char* env = std::getenv("CNN_THREADS")) {
-    char* end = nullptr;
-    long n = std::strtol(env, &end, 10);
-    if (end != env && *end == '\0' && n >= 1 && n <= 1024) return int(n);
-  }
   unsigned hc = std::thread::hardware_concurrency();
-  return hc ? int(hc) : 1;
+  const int cores = hc ? int(hc) : 1;
+  if (const char* env = std::getenv("CNN_THREADS")) {
+    // Plain digits only, as src/threads.ts accepts them (strtol alone would take " 3" and "+3").
+    bool digits = *env != '\0';
+    for (const char* c = env; *c; ++c) digits = digits && *c >= '0' && *c <= '9';
+    long n = digits ? std::strtol(env, nullptr, 10) : 0;
+    // More threads than cores only slows the spinning pool down; the cap is the loader's.
+    if (digits && n >= 1 && n <= 1024) return std::min(int(n), std::min(1024, 2 * cores));
+  }
+  return cores;
 }
 
 namespace {

@@ -1,5 +1,8 @@
 // One pool of worker threads shared by every kernel and layer.
-// Size: CNN_THREADS if set, else the number of cores; set_global_threads() changes it.
+// Size: CNN_THREADS if set, else the number of cores; set_global_threads() changes it. The JavaScript
+// loader (src/native.ts, src/threads.ts) checks CNN_THREADS itself, refusing what default_threads()
+// would ignore, and sets the size explicitly before anything reads the variable here; both apply the
+// same rules (plain digits, 1..1024, at most twice the core count).
 // run() blocks until every task is done. A call made from inside a task runs inline on the calling
 // thread (no nested parallelism, no deadlock). Which worker runs a task never changes a result:
 // callers give each task its own output, or reduce per-task partials in task order.
@@ -21,7 +24,8 @@ class ThreadPool {
 
   static ThreadPool& global();
   static void set_global_threads(int threads);  // threads >= 1
-  static int default_threads();                 // CNN_THREADS or hardware concurrency
+  // CNN_THREADS (capped at twice the core count) or the core count; a malformed value is ignored.
+  static int default_threads();
 
  private:
   struct Impl;

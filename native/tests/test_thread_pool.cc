@@ -1,8 +1,10 @@
 // ThreadPool: every task runs once, nested runs are inline, task failures reach the caller, and the
 // size comes from CNN_THREADS.
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/error.h"
@@ -51,10 +53,17 @@ TEST(thread_pool_rethrows_a_failing_task_and_stays_usable) {
 TEST(thread_pool_size_comes_from_cnn_threads) {
   const char* old = std::getenv("CNN_THREADS");
   const std::string saved = old ? old : "";
+  const unsigned hc = std::thread::hardware_concurrency();
+  const int cores = hc ? int(hc) : 1;
   setenv("CNN_THREADS", "3", 1);
-  EXPECT_EQ(ThreadPool::default_threads(), 3);
-  setenv("CNN_THREADS", "zero", 1);  // not a number: falls back to the core count
-  EXPECT_TRUE(ThreadPool::default_threads() >= 1);
+  EXPECT_EQ(ThreadPool::default_threads(), std::min(3, 2 * cores));
+  // Not plain digits (the JavaScript loader refuses these with a message): the core count.
+  for (const char* bad : {"zero", "", "0", "-3", "1.5", " 3", "+3", "1025"}) {
+    setenv("CNN_THREADS", bad, 1);
+    EXPECT_EQ(ThreadPool::default_threads(), cores);
+  }
+  setenv("CNN_THREADS", "1000", 1);  // above the cap: twice the core count, as the loader does
+  EXPECT_EQ(ThreadPool::default_threads(), std::min(1000, 2 * cores));
   if (old)
     setenv("CNN_THREADS", saved.c_str(), 1);
   else

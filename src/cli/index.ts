@@ -2,6 +2,8 @@
 import { Command, CommanderError } from 'commander';
 import { CnnError, ExitCode, isCnnError } from '../errors.js';
 import { version } from '../version.js';
+import { setWarningHandler } from '../util/warnings.js';
+import { printWarning } from './warning.js';
 import { infoCommand } from './commands/info.js';
 import { convCommand } from './commands/conv.js';
 import { poolCommand } from './commands/pool.js';
@@ -42,6 +44,18 @@ export function buildProgram(): Command {
   return program;
 }
 
+/**
+ * Every command and subcommand (`data show`, `bench train`) throws on bad usage instead of calling
+ * process.exit(1) itself, so main() gives every usage error exit code 2.
+ */
+function throwOnUsageErrors(cmd: Command): void {
+  cmd.exitOverride();
+  cmd.showHelpAfterError('(run with --help for usage)');
+  // `cnn info extra` is a mistake, not something to ignore (commander 12 ignores it by default).
+  cmd.allowExcessArguments(false);
+  cmd.commands.forEach(throwOnUsageErrors);
+}
+
 /** Prints a CnnError's message (no stack trace) and returns the exit code for it. */
 export function reportError(e: unknown): number {
   if (isCnnError(e)) {
@@ -57,7 +71,14 @@ export function reportError(e: unknown): number {
 
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
-  program.commands.forEach((c) => c.exitOverride());
+  throwOnUsageErrors(program);
+  setWarningHandler(printWarning);
+  // `cnn predict | head -2`: the reader is gone, so the rest of the output has nowhere to go; end
+  // quietly instead of crashing on an unhandled EPIPE with a stack trace.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    process.exit(ExitCode.ok);
+  });
   try {
     await program.parseAsync(argv);
     // An action that ends without throwing may still have set a code (130 after Ctrl-C).

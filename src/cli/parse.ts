@@ -17,8 +17,15 @@ export function parseNumberOption(name: string, raw: string, min = -Infinity, ma
   if (String(raw).trim() === '' || !Number.isFinite(n)) {
     throw usageError('ERR_BAD_OPTION', `${name} must be a number, got ${JSON.stringify(raw)}`);
   }
-  if (n < min || n > max) throw usageError('ERR_BAD_OPTION', `${name} must be between ${min} and ${max}, got ${n}`);
+  if (n < min || n > max) throw usageError('ERR_BAD_OPTION', `${name} must be ${rangeText(min, max)}, got ${n}`);
   return n;
+}
+
+/** "between 1 and 60", or "at least 0.001" when there is no upper bound. */
+function rangeText(min: number, max: number): string {
+  if (max === Infinity) return `at least ${min}`;
+  if (min === -Infinity) return `at most ${max}`;
+  return `between ${min} and ${max}`;
 }
 
 /** "3" -> [3, 3]; "2,3" -> [2, 3]. */

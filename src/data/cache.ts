@@ -4,46 +4,68 @@
  * renamed only when size and SHA-256 match. A failure, an abort or Ctrl-C removes the temporary
  * file, so the cache never holds a partial or damaged file under a real name.
  */
-import { createWriteStream, mkdirSync, accessSync, constants as fsConstants, unlinkSync } from 'node:fs';
+import { createWriteStream, mkdirSync, accessSync, constants as fsConstants, existsSync, statSync, unlinkSync } from 'node:fs';
 import { rename, stat, unlink, mkdir } from 'node:fs/promises';
 import { createHash, randomBytes } from 'node:crypto';
 import { homedir, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, type Gunzip } from 'node:zlib';
 import { CnnError, ExitCode, isCnnError } from '../errors.js';
 import { rememberVerified, describeMismatch } from './checksums.js';
 import type { PinnedFile } from './registry.js';
+import { warnOnce } from '../util/warnings.js';
 
 export interface CacheLocation {
   root: string;
-  /** Set when the preferred place was not writable and a temporary directory is used instead. */
+  /** Set when the preferred place was not usable and a temporary directory is used instead: why. */
   fallbackReason?: string;
 }
 
-function writable(dir: string): boolean {
+/** Why `dir` cannot hold the cache, or undefined when it can (it is created if need be). */
+function unusable(dir: string): string | undefined {
   try {
     mkdirSync(dir, { recursive: true });
     accessSync(dir, fsConstants.W_OK);
-    return true;
-  } catch {
-    return false;
+    return undefined;
+  } catch (e) {
+    // The nearest part of the path that exists tells the user what to fix.
+    let p = dir;
+    while (!existsSync(p) && dirname(p) !== p) p = dirname(p);
+    const code = (e as NodeJS.ErrnoException).code;
+    if (existsSync(p) && !statSync(p).isDirectory()) return `${p} is a file, not a folder`;
+    if (code === 'EROFS') return `${p} is on a read-only file system`;
+    if (code === 'EACCES' || code === 'EPERM') return `${p} is not writable`;
+    return `${dir} cannot be created (${code ?? (e as Error).message})`;
   }
 }
 
-/** Where datasets are cached: `cacheDir` (tests), else $CNN_HOME/datasets, else ~/.cache/cnn/datasets. */
+/** The preferred cache folder and the setting it comes from, as a message names it. */
+function preferredCache(cacheDir?: string): { dir: string; setting: string } {
+  if (cacheDir) return { dir: cacheDir, setting: `the cache folder ${cacheDir}` };
+  if (process.env.CNN_HOME) return { dir: join(process.env.CNN_HOME, 'datasets'), setting: `CNN_HOME=${process.env.CNN_HOME}` };
+  if (process.env.XDG_CACHE_HOME) return { dir: join(process.env.XDG_CACHE_HOME, 'cnn', 'datasets'), setting: `XDG_CACHE_HOME=${process.env.XDG_CACHE_HOME}` };
+  return { dir: join(homedir(), '.cache', 'cnn', 'datasets'), setting: `the default cache folder ${join(homedir(), '.cache', 'cnn')}` };
+}
+
+/**
+ * Where datasets are cached: `cacheDir` (tests), else $CNN_HOME/datasets, else ~/.cache/cnn/datasets.
+ * When that place cannot be used, a folder under the system's temp dir is, with one warning (through
+ * src/util/warnings.ts) naming the setting, the problem and the folder used instead.
+ */
 export function resolveCache(cacheDir?: string): CacheLocation {
-  const preferred =
-    cacheDir ??
-    join(process.env.CNN_HOME || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'cnn'), 'datasets');
-  if (writable(preferred)) return { root: preferred };
+  const preferred = preferredCache(cacheDir);
+  const problem = unusable(preferred.dir);
+  if (problem === undefined) return { root: preferred.dir };
   const uid = typeof process.getuid === 'function' ? process.getuid() : 'user';
   const fallback = join(tmpdir(), `cnn-${uid}`, 'datasets');
-  if (!writable(fallback)) {
-    throw new CnnError('ERR_CACHE_UNWRITABLE', `cannot write the dataset cache: neither ${preferred} nor ${fallback} is writable (set CNN_HOME)`);
+  const fallbackProblem = unusable(fallback);
+  if (fallbackProblem !== undefined) {
+    throw new CnnError('ERR_CACHE_UNWRITABLE', `cannot write the dataset cache: ${preferred.setting}: ${problem}, and ${fallbackProblem} (set CNN_HOME to a writable folder)`);
   }
-  return { root: fallback, fallbackReason: `${preferred} is not writable` };
+  warnOnce(`${preferred.setting} cannot hold the dataset cache (${problem}); caching datasets in ${fallback} instead`);
+  return { root: fallback, fallbackReason: problem };
 }
 
 export function datasetCacheDir(cache: CacheLocation, name: string): string {

@@ -156,10 +156,27 @@ function unavailable(def: DatasetDefinition, file: PinnedFile, attempts: Attempt
   return new CnnError('ERR_DATASET_UNAVAILABLE', lines.join('\n'));
 }
 
+/**
+ * A folder the user named must be one and hold at least one of the dataset's files: otherwise the
+ * cache or a copy elsewhere would answer instead, and the user would believe their folder was used.
+ */
+async function checkDataDir(def: DatasetDefinition, dir: string): Promise<void> {
+  const names = Object.values(def.files).map((f) => f.name);
+  const wanted = `the ${def.name} IDX files (${names.join(', ')}; raw or .gz)`;
+  const info = await stat(dir).catch((e: NodeJS.ErrnoException) => e);
+  if (info instanceof Error) {
+    const why = info.code === 'ENOENT' ? 'does not exist' : `cannot be read (${info.code ?? info.message})`;
+    throw new CnnError('ERR_DATA_DIR', `--data-dir ${dir} ${why}; it should be a folder holding ${wanted}`);
+  }
+  if (!info.isDirectory()) throw new CnnError('ERR_DATA_DIR', `--data-dir ${dir} is not a folder; it should be a folder holding ${wanted}`);
+  const present = await Promise.all(names.map(async (n) => (await exists(join(dir, n))) || exists(join(dir, `${n}.gz`))));
+  if (!present.some(Boolean)) throw new CnnError('ERR_DATA_DIR', `--data-dir ${dir} holds none of ${wanted}`);
+}
+
 /** Makes sure all four files of `def` are in the cache and verified; returns their paths. */
 export async function fetchDatasetFiles(def: DatasetDefinition, options: FetchOptions = {}): Promise<FetchedDataset> {
+  if (options.dataDir !== undefined) await checkDataDir(def, options.dataDir);
   const cache = resolveCache(options.cacheDir);
-  if (cache.fallbackReason) options.onStatus?.(`${cache.fallbackReason}; caching datasets in ${cache.root}`);
   const dir = datasetCacheDir(cache, def.name);
   const mirrors = [...(options.extraMirrors ?? envMirrors()), ...(options.mirrors ?? def.mirrors)];
   const deadMirrors = new Map<string, string>();

@@ -7,6 +7,13 @@ import { parseIntOption, parseNumberOption } from '../parse.js';
 import { resolveConfig } from '../../model/shipped.js';
 import { configDirOf, datasetForConfig } from '../../train/dataset-for-config.js';
 import { buildNetwork } from '../../train/model.js';
+import { capThreads, MAX_THREADS, type ThreadChoice } from '../../threads.js';
+import { warnOnce } from '../../util/warnings.js';
+
+function withWarning(choice: ThreadChoice): number {
+  if (choice.warning) warnOnce(choice.warning);
+  return choice.threads;
+}
 
 /** The seed models' convolution GEMMs at batch 32 (as ../shared/peers/openblas_sgemm.c) and 1024 cubed. */
 export const defaultGemmShapes: [number, number, number][] = [
@@ -42,7 +49,7 @@ export interface TrainBenchResult {
  */
 export async function benchTrain(opts: { config: string; batches: number; threads?: number; batchSize?: number; warmup: number }): Promise<TrainBenchResult> {
   const native = loadNative();
-  if (opts.threads !== undefined) native.setThreads(opts.threads);
+  if (opts.threads !== undefined) native.setThreads(opts.threads, '--threads');
   const resolved = resolveConfig(opts.config);
   const config = { ...resolved.config, ...(opts.batchSize ? { batch_size: opts.batchSize } : {}) };
   const dataset = await datasetForConfig(config, { configDir: configDirOf(resolved.path), json: true });
@@ -94,8 +101,9 @@ export function benchCommand(): Command {
     .action(async (opts: { shape?: string[]; threads?: string; seconds: string; json?: boolean }) => {
       const shapes = opts.shape ? opts.shape.map(parseShape) : defaultGemmShapes;
       const cores = availableParallelism();
+      // The same cap as the training pool's (src/threads.ts), with the same warning.
       const threads = opts.threads
-        ? opts.threads.split(',').map((t) => parseIntOption('--threads', t, 1, 1024))
+        ? [...new Set(opts.threads.split(',').map((t) => withWarning(capThreads(parseIntOption('--threads', t, 1, MAX_THREADS), '--threads', cores))))]
         : [...new Set([1, cores])];
       const seconds = parseNumberOption('--seconds', opts.seconds, 0.01, 60);
       const native = loadNative();

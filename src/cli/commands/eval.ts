@@ -1,4 +1,5 @@
 /** `cnn eval`: test loss and accuracy, per-class accuracy and the confusion matrix of a weights file. */
+import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { datasetForConfig } from '../../train/dataset-for-config.js';
 import { loadTrainedModel } from '../../train/model.js';
@@ -6,6 +7,7 @@ import { confusionMatrix, formatConfusion, perClassAccuracy, type Evaluation } f
 import { evaluateSet } from '../../train/trainer.js';
 import { createSpinner } from '../spinner.js';
 import { usageError } from '../../errors.js';
+import { warnIfOtherDataset } from '../warning.js';
 
 interface EvalOptions {
   weights: string;
@@ -16,10 +18,15 @@ interface EvalOptions {
 }
 
 export async function evaluateWeights(opts: EvalOptions): Promise<Evaluation & { seconds: number; classNames: string[] }> {
+  if (opts.confusion !== undefined && !opts.confusion.toLowerCase().endsWith('.png')) {
+    throw usageError('ERR_BAD_OPTION', `--confusion must name a .png file, got ${JSON.stringify(opts.confusion)}`);
+  }
   const spinner = createSpinner({ json: opts.json });
   spinner.start(`Loading ${opts.weights}`);
   const { config, net } = await loadTrainedModel(opts.weights);
-  spinner.text('Loading the dataset');
+  spinner.stop();
+  warnIfOtherDataset(opts.weights, config, opts.dataset, 'evaluating it');
+  spinner.start('Loading the dataset');
   const dataset = await datasetForConfig(config, { name: opts.dataset, dataDir: opts.dataDir, json: opts.json });
   const size = config.input_shape.reduce((a, b) => a * b, 1);
   if (dataset.test.height * dataset.test.width * dataset.test.channels !== size) {
@@ -54,28 +61,40 @@ export function evalCommand(): Command {
     .option('--dataset <name>', 'evaluate on another dataset with the same image shape and classes')
     .option('--data-dir <dir>', 'a folder holding the four IDX files of the dataset')
     .option('--confusion <file.png>', 'draw the confusion matrix as a heat map')
-    .option('--json', 'print {loss, accuracy, per_class_accuracy, confusion, images, seconds}')
+    .option('--json', 'print {loss, accuracy, per_class_accuracy, confusion, images, seconds} (and confusion_png)')
     .action(async (opts: EvalOptions) => {
       const e = await evaluateWeights(opts);
+      let confusionPath: string | undefined;
       if (opts.confusion) {
         const { writeConfusionPng } = await import('../../viz/index.js');
-        await writeConfusionPng(e.confusion, e.classNames, opts.confusion);
+        confusionPath = resolve(opts.confusion);
+        await writeConfusionPng(e.confusion, e.classNames, confusionPath);
       }
       if (opts.json) {
         const { classNames: _names, ...rest } = e;
-        process.stdout.write(`${JSON.stringify(rest)}\n`);
+        process.stdout.write(`${JSON.stringify(confusionPath ? { ...rest, confusion_png: confusionPath } : rest)}\n`);
         return;
       }
-      const nameWidth = Math.max(...e.classNames.map((n) => n.length));
       const lines = [
         `test loss: ${e.loss.toFixed(4)} - test accuracy: ${e.accuracy.toFixed(4)} (${e.images} images, ${e.seconds.toFixed(2)}s)`,
         '',
         'per-class accuracy:',
-        ...e.per_class_accuracy.map((a, c) => `  ${String(c).padStart(2)} ${e.classNames[c].padEnd(nameWidth)}  ${a.toFixed(4)}`),
+        ...formatPerClass(e.per_class_accuracy, e.classNames),
         '',
         'confusion matrix (rows: true class, columns: predicted):',
         formatConfusion(e.confusion, e.classNames),
       ];
+      if (confusionPath) lines.push('', `Saved the confusion matrix to ${confusionPath}`);
       process.stdout.write(`${lines.join('\n')}\n`);
     });
+}
+
+/**
+ * One line per class: its index, its name when it has one (Fashion-MNIST's "T-shirt/top"; MNIST's
+ * names are the digits themselves, shown once), and its accuracy.
+ */
+export function formatPerClass(accuracy: number[], classNames: string[]): string[] {
+  const named = classNames.some((n, c) => n !== String(c));
+  const nameWidth = Math.max(...classNames.map((n) => n.length));
+  return accuracy.map((a, c) => `  ${String(c).padStart(2)} ${named ? `${classNames[c].padEnd(nameWidth)} ` : ''} ${a.toFixed(4)}`);
 }

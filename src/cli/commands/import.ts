@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { importTfjsModel } from '../../export/tfjs-import.js';
 import { writeWeightsFile } from '../../model/weights-file.js';
 import { formatShapeTuple } from '../../model/shapes.js';
+import { groupThousands } from '../../model/format-number.js';
 import { parseChoice, parseNumberOption } from '../parse.js';
 
 interface ImportCliOptions {
@@ -36,6 +37,6 @@ export function importCommand(): Command {
       const config = contents.config as { layers: unknown[]; input_shape: number[] };
       const params = contents.tensors.reduce((n, t) => n + t.data.length, 0);
       if (opts.json) process.stdout.write(`${JSON.stringify({ path: opts.out, layers: config.layers.length, params })}\n`);
-      else process.stdout.write(`wrote ${opts.out}: ${config.layers.length} layers, input ${formatShapeTuple(config.input_shape)}, ${params} parameters\n`);
+      else process.stdout.write(`wrote ${opts.out}: ${config.layers.length} layers, input ${formatShapeTuple(config.input_shape)}, ${groupThousands(params)} parameters\n`);
     });
 }

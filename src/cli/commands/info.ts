@@ -1,6 +1,6 @@
 /** `cnn info`: the version, the kernels in use, what the CPU offers and the thread count. */
 import { Command } from 'commander';
-import { loadNative } from '../../native.js';
+import { currentThreadSetting, loadNative } from '../../native.js';
 import { version } from '../../version.js';
 
 export function infoCommand(): Command {
@@ -9,7 +9,9 @@ export function infoCommand(): Command {
     .option('--json', 'print one JSON object')
     .action((opts: { json?: boolean }) => {
       const info = loadNative().info();
-      const out = { version, isa: info.isa, cpu_isas: info.cpuIsas, threads: info.threads, arch: info.arch, node: process.version };
+      // The pool's real size (info.threads) and why it is that size: CNN_THREADS, or one per CPU.
+      const source = currentThreadSetting()?.source ?? 'one per CPU';
+      const out = { version, isa: info.isa, cpu_isas: info.cpuIsas, threads: info.threads, threads_source: source, arch: info.arch, node: process.version };
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(out)}\n`);
         return;
@@ -19,7 +21,7 @@ export function infoCommand(): Command {
           `cnn ${version} (node ${process.version}, ${info.arch})`,
           `isa in use: ${info.isa}${process.env.CNN_ISA ? ' (forced by CNN_ISA)' : ''}`,
           `cpu isas:   ${info.cpuIsas.join(', ')}`,
-          `threads:    ${info.threads}${process.env.CNN_THREADS ? ' (CNN_THREADS)' : ''}`,
+          `threads:    ${info.threads} (${source})`,
         ].join('\n') + '\n',
       );
     });

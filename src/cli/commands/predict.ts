@@ -6,6 +6,7 @@ import { loadTrainedModel } from '../../train/model.js';
 import { argmaxRow } from '../../train/metrics.js';
 import { parseIntOption } from '../parse.js';
 import { createSpinner } from '../spinner.js';
+import { warnIfOtherDataset } from '../warning.js';
 
 interface PredictOptions {
   weights: string;
@@ -33,13 +34,18 @@ export function predictCommand(): Command {
     .option('--data-dir <dir>', 'a folder holding the four IDX files of the dataset')
     .option('--json', 'print [{index, probabilities, predicted, label}]')
     .action(async (opts: PredictOptions) => {
+      // Malformed indices are refused before anything is loaded; the upper bound needs the dataset.
+      const requested = (opts.index ?? []).map((s) => parseIntOption('--index', s, 0));
+      if (requested.length === 0) throw usageError('ERR_BAD_OPTION', '--index needs at least one image index');
       const spinner = createSpinner({ json: opts.json });
       spinner.start(`Loading ${opts.weights}`);
       const { config, net } = await loadTrainedModel(opts.weights);
+      spinner.stop();
+      warnIfOtherDataset(opts.weights, config, opts.dataset, 'predicting');
+      spinner.start('Loading the dataset');
       const dataset = await datasetForConfig(config, { name: opts.dataset, dataDir: opts.dataDir, json: opts.json });
       spinner.stop();
-      const indices = (opts.index ?? []).map((s) => parseIntOption('--index', s, 0, dataset.test.count - 1));
-      if (indices.length === 0) throw usageError('ERR_BAD_OPTION', '--index needs at least one image index');
+      const indices = requested.map((i) => parseIntOption('--index', String(i), 0, dataset.test.count - 1));
       const size = dataset.test.height * dataset.test.width * dataset.test.channels;
       const images = new Uint8Array(indices.length * size);
       const labels = new Uint8Array(indices.length);

@@ -7,6 +7,7 @@ import { buildSheet, renderSheet } from '../../viz/sheet.js';
 import type { FilterChannelMode } from '../../viz/sheet-data.js';
 import { parseChoice, parseIntOption } from '../parse.js';
 import { createSpinner } from '../spinner.js';
+import { warnIfOtherDataset } from '../warning.js';
 
 interface VisualizeOptions {
   weights: string;
@@ -31,7 +32,9 @@ export async function visualize(opts: VisualizeOptions): Promise<{ path: string;
   spinner.start(`Loading ${opts.weights}`);
   try {
     const { config, net } = await loadTrainedModel(opts.weights);
-    spinner.text('Loading the dataset');
+    spinner.stop();
+    warnIfOtherDataset(opts.weights, config, opts.dataset, 'drawing it');
+    spinner.start('Loading the dataset');
     const dataset = await datasetForConfig(config, { name: opts.dataset, dataDir: opts.dataDir, json: opts.json });
     const test = dataset.test;
     const size = test.height * test.width * test.channels;
