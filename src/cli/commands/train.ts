@@ -102,7 +102,7 @@ export async function trainAction(opts: TrainOptions): Promise<number> {
   const stderr = closableOutput(process.stderr);
   const spinner = createSpinner({ json });
   const native = loadNative();
-  if (opts.threads !== undefined) native.setThreads(parseIntOption('--threads', opts.threads, 1, 1024));
+  if (opts.threads !== undefined) native.setThreads(parseIntOption('--threads', opts.threads, 1, 1024), '--threads');
   let limit = opts.limit !== undefined ? parseIntOption('--limit', opts.limit, 1) : undefined;
 
   // The model: from the checkpoint when resuming, else from the config.
