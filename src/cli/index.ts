@@ -73,11 +73,11 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   throwOnUsageErrors(program);
   setWarningHandler(printWarning);
-  // `cnn predict | head -2`: the reader is gone, so the rest of the output has nowhere to go; end
-  // quietly instead of crashing on an unhandled EPIPE with a stack trace.
+  // `cnn predict | head -2`: the reader is gone, so the rest of the output has nowhere to go. Like
+  // `git log | head`, only the output stops: the command finishes its work (train still saves its
+  // weights, see util/closable-output.ts) instead of crashing on an unhandled EPIPE.
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code !== 'EPIPE') throw e;
-    process.exit(ExitCode.ok);
   });
   try {
     await program.parseAsync(argv);
