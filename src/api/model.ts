@@ -197,8 +197,9 @@ export class Sequential {
   }
 
   private setLearningRate(lr: number): void {
-    if (typeof lr !== 'number' || !(lr >= 0) || !Number.isFinite(lr)) {
-      throw usageError('ERR_BAD_OPTION', `optimizer.learningRate must be a finite number >= 0, got ${String(lr)}`);
+    // > 0 as in a config file, so that a saved model's config stays valid.
+    if (typeof lr !== 'number' || !(lr > 0) || !Number.isFinite(lr)) {
+      throw usageError('ERR_BAD_OPTION', `optimizer.learningRate must be a finite number > 0, got ${String(lr)}`);
     }
     this.cfg = { ...this.cfg, optimizer: { ...this.cfg.optimizer, learning_rate: lr } };
     const net = this.net;
