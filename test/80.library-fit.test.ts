@@ -182,3 +182,60 @@ test('model.layers: names, output shapes, parameter counts, weights with shapes;
   assert.match(model.summary(), /Total params: 93,322 \(364\.54 KB\)/);
   assert.match(model.summary(), /conv2d_1 \(Conv2D\)/);
 });
+
+test('seed 004\'s model built in code is the config the CLI trains (data/fashion-mnist.json)', () => {
+  const code = sequential({
+    inputShape: [28, 28, 1],
+    preprocessing: { rescale: 1 / 255 },
+    seed: 2,
+    layers: [
+      layers.conv2d({ filters: 32, kernelSize: 3, activation: 'relu' }),
+      layers.maxPooling2d({ poolSize: 2 }),
+      layers.conv2d({ filters: 64, kernelSize: 3, activation: 'relu' }),
+      layers.maxPooling2d({ poolSize: 2 }),
+      layers.conv2d({ filters: 64, kernelSize: 3, activation: 'relu' }),
+      layers.flatten(),
+      layers.dense({ units: 64, activation: 'relu' }),
+      layers.dense({ units: 10, activation: 'softmax' }),
+    ],
+  });
+  code.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
+  const file = modelFromConfig('fashion-mnist.json').config;
+  const mine = code.config;
+  assert.deepEqual(mine.layers, file.layers);
+  assert.deepEqual([mine.input_shape, mine.optimizer, mine.loss, mine.metrics, mine.seed, mine.preprocessing], [file.input_shape, file.optimizer, file.loss, file.metrics, file.seed, file.preprocessing]);
+  assert.deepEqual(flatWeights(code), flatWeights(modelFromConfig('fashion-mnist.json')), 'the same initial weights');
+});
+
+test('validationData as [x, y] gives val_* metrics; snake_case and camelCase layer options mean the same', async () => {
+  const model = tinyModel();
+  const train = bands(60);
+  const val = bands(30, 7);
+  const h = await model.fit(train.images, train.labels, { epochs: 2, batchSize: 20, verbose: 0, validationData: [val.images, val.labels] });
+  assert.equal(h.history.val_loss!.length, 2);
+  const e = await model.evaluate(val);
+  assert.ok(Math.abs(e.loss - h.history.val_loss![1]) < 1e-9, 'val_loss is evaluate() on the validation data');
+  const camel = sequential({ inputShape: [8, 8, 1], layers: [layers.conv2d({ filters: 2, kernelSize: 3, useBias: false }), layers.flatten(), layers.dense({ units: 3, activation: 'softmax' })] });
+  const snake = sequential({ inputShape: [8, 8, 1], layers: [layers.conv2d({ filters: 2, kernel_size: 3, use_bias: false } as never), layers.flatten(), layers.dense({ units: 3, activation: 'softmax' })] });
+  assert.deepEqual(camel.config.layers, snake.config.layers);
+  assert.throws(() => layers.conv2d({ filters: 2, kernelSize: 3, kernel_size: 3 } as never), /kernelSize and kernel_size are the same option/);
+});
+
+test('ModelCheckpoint with saveFreq in batches saves during the epoch; save() stores the finished epochs as cnn train does', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cnn-freq-'));
+  try {
+    const { ModelCheckpoint } = await import('../src/index.js');
+    const model = tinyModel();
+    const file = join(dir, 'b{batch}.bin');
+    await model.fit(bands(64), { epochs: 1, batchSize: 16, verbose: 0, callbacks: [new ModelCheckpoint(file, { saveFreq: 2 })] });
+    const b2 = await readWeightsFile(join(dir, 'b2.bin'));
+    const b4 = await readWeightsFile(join(dir, 'b4.bin'));
+    assert.equal(b2.optimizer?.iterations, 2);
+    assert.equal(b4.optimizer?.iterations, 4);
+    await model.save(join(dir, 'end.bin'));
+    const t = (await readWeightsFile(join(dir, 'end.bin'))).training as { epoch: number; step: number; history: { epoch: number }[] };
+    assert.deepEqual([t.epoch, t.step, t.history.map((r) => r.epoch)], [1, 0, [1]]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
