@@ -1,0 +1,31 @@
+/**
+ * datasets.load('mnist' | 'fashion-mnist'): keras.datasets.*.load_data() for Node. The files come
+ * from the cache, a copy on the machine or a mirror, verified against pinned hashes (src/data). The
+ * library never draws a spinner: progress goes to onStatus/onProgress when given, else nowhere.
+ */
+import { loadDataset, type Dataset, type DownloadProgress, type ImageSet } from '../data/index.js';
+
+export type { Dataset, ImageSet, DownloadProgress };
+
+export interface DatasetLoadOptions {
+  /** A folder holding the four IDX files (raw or .gz), tried first. */
+  dataDir?: string;
+  /** The cache root instead of $CNN_HOME/datasets. */
+  cacheDir?: string;
+  /** One line per notable step ("copied from ...", "downloading ..."). */
+  onStatus?: (message: string) => void;
+  onProgress?: (progress: DownloadProgress) => void;
+  signal?: AbortSignal;
+}
+
+async function load(name: 'mnist' | 'fashion-mnist', options: DatasetLoadOptions = {}): Promise<Dataset> {
+  return loadDataset(name, {
+    dataDir: options.dataDir,
+    cacheDir: options.cacheDir,
+    signal: options.signal,
+    onStatus: options.onStatus ?? (() => {}),
+    onProgress: options.onProgress ?? (() => {}),
+  });
+}
+
+export const datasets = { load } as const;

@@ -1,0 +1,197 @@
+/**
+ * model.fit: Keras 3's epoch loop (keras/src/backend/tensorflow/trainer.py) over the native trainer. A run of
+ * batches is one native job on libuv's worker threads, so the event loop stays free; when a callback
+ * has a batch hook, each batch is its own job and the hook is awaited before the next. An AbortSignal
+ * sets the trainer's shared cancel flag: the batch in flight finishes and fit rejects with
+ * CnnError(ERR_ABORTED), leaving the model with the weights of the last finished batch.
+ */
+import { CnnError, ExitCode, usageError } from '../errors.js';
+import type { NativeNetwork, TrainProgressTotals } from '../native.js';
+import { epochOrder } from '../train/shuffle.js';
+import { evaluateSet, stepsPerEpoch, type EpochRecord, type ExampleSet } from '../train/trainer.js';
+import { CallbackList, History, type CallbackHooks, type Logs } from './callbacks.js';
+import { readExamples, takeFirst, type ImageInput, type LabelInput, type TrainingData } from './inputs.js';
+import { isPlainObject } from './keys.js';
+import type { Sequential } from './model.js';
+import { checkBatch, checkLimit } from './model.js';
+
+export interface FitArgs {
+  /** Train until this epoch index (Keras: epochs is the last epoch, not a count, with initialEpoch). Default: the config's (1). */
+  epochs?: number;
+  /** Default: the config's batch_size (32). */
+  batchSize?: number;
+  /** The last fraction of the examples (taken before shuffling) is kept for validation. */
+  validationSplit?: number;
+  /** [x, y], a labelled set, or a loaded dataset (its test split). */
+  validationData?: [ImageInput, LabelInput] | TrainingData;
+  /** Shuffle before every epoch (default: the config's, true). The order is a function of (seed, epoch). */
+  shuffle?: boolean;
+  /** The epoch to start at (to resume a loaded model: its number of finished epochs). */
+  initialEpoch?: number;
+  callbacks?: CallbackHooks[];
+  /** Aborting stops training after the batch in flight; fit then rejects with CnnError ERR_ABORTED. */
+  signal?: AbortSignal;
+  /** 0 silent; 1 or 2 print one line per epoch (Keras's verbose=2 line). Default 1, as in Keras. */
+  verbose?: 0 | 1 | 2;
+  /** Train on the first N examples only (like cnn train --limit; not in Keras). */
+  limit?: number;
+}
+
+function int(v: unknown, fallback: number, min: number, what: string): number {
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw usageError('ERR_BAD_OPTION', `fit(): ${what} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+const KNOWN = ['epochs', 'batchSize', 'validationSplit', 'validationData', 'shuffle', 'initialEpoch', 'callbacks', 'signal', 'verbose', 'limit'];
+
+function abortError(model: Sequential, epoch: number, step: number, reason: unknown): CnnError {
+  const e = new CnnError('ERR_ABORTED', `training was aborted at epoch ${epoch + 1}, step ${step}; the model keeps the weights of the last finished batch`, ExitCode.interrupted);
+  (e as { cause?: unknown }).cause = reason;
+  void model;
+  return e;
+}
+
+function epochLine(epoch: number, epochs: number, steps: number, seconds: number, logs: Logs): string {
+  const metrics = ['accuracy', 'loss', 'val_accuracy', 'val_loss', 'learning_rate']
+    .filter((k) => logs[k] !== undefined)
+    .map((k) => `${k}: ${k === 'learning_rate' ? logs[k]!.toExponential(4) : logs[k]!.toFixed(4)}`);
+  const perStep = (seconds * 1000) / Math.max(1, steps);
+  const per = perStep >= 1 ? `${Math.round(perStep)}ms/step` : `${Math.round(perStep * 1000)}us/step`;
+  return `Epoch ${epoch + 1}/${epochs}\n${steps}/${steps} - ${Math.round(seconds)}s - ${per} - ${metrics.join(' - ')}\n`;
+}
+
+export async function runFit(model: Sequential, x: unknown, y: unknown, args: FitArgs): Promise<History> {
+  if (!isPlainObject(args as unknown)) throw usageError('ERR_BAD_OPTION', 'fit(): the options must be an object');
+  for (const key of Object.keys(args)) {
+    if (!KNOWN.includes(key)) throw usageError('ERR_BAD_OPTION', `fit(): unknown option ${key} (known: ${KNOWN.join(', ')})`);
+  }
+  const cfg = model.normalizedConfig;
+  const shape = model.shape();
+  const epochs = int(args.epochs, cfg.epochs, 1, 'epochs');
+  const initialEpoch = int(args.initialEpoch, 0, 0, 'initialEpoch');
+  const batchSize = checkBatch(args.batchSize, cfg.batch_size, 'fit');
+  const shuffle = args.shuffle ?? cfg.shuffle;
+  const verbose = args.verbose ?? 1;
+  const split = args.validationSplit ?? cfg.validation_split;
+  if (typeof split !== 'number' || !(split >= 0 && split < 1)) throw usageError('ERR_BAD_OPTION', `fit(): validationSplit must be a number from 0 to below 1, got ${JSON.stringify(split)}`);
+  if (split > 0 && args.validationData !== undefined) throw usageError('ERR_BAD_OPTION', 'fit(): give validationSplit or validationData, not both');
+
+  let data = takeFirst(readExamples(x, y, shape, 'train', 'fit(x)'), checkLimit(args.limit, 'fit'));
+  let validation: ExampleSet | undefined;
+  if (split > 0) {
+    const at = Math.floor(data.count * (1 - split)); // Keras: int(num_samples * (1 - validation_split))
+    const per = data.images.length / Math.max(1, data.count);
+    validation = { images: data.images.subarray(at * per), labels: data.labels.subarray(at), count: data.count - at };
+    data = { images: data.images.subarray(0, at * per), labels: data.labels.subarray(0, at), count: at };
+  } else if (args.validationData !== undefined) {
+    const v = args.validationData;
+    validation = Array.isArray(v) ? readExamples(v[0], v[1], shape, 'test', 'validationData') : readExamples(v, undefined, shape, 'test', 'validationData');
+  }
+  if (data.count === 0) throw usageError('ERR_BAD_INPUT', 'fit(): there are no training examples');
+  if (args.signal?.aborted) throw abortError(model, initialEpoch, 0, args.signal.reason);
+
+  const steps = stepsPerEpoch(data.count, batchSize);
+  const history = new History();
+  const callbacks = new CallbackList([...(args.callbacks ?? []), history]);
+  callbacks.setup(model, { epochs, steps, verbose });
+  const perBatch = callbacks.wantsBatches();
+  const withAccuracy = cfg.metrics.includes('accuracy');
+  const cancel = new Int32Array(new SharedArrayBuffer(4));
+  const onAbort = () => Atomics.store(cancel, 0, 1);
+  args.signal?.addEventListener('abort', onAbort, { once: true });
+  model.stopTraining = false;
+  let trainingLogs: Logs = {};
+  try {
+    await callbacks.trainBegin({});
+    for (let epoch = initialEpoch; epoch < epochs; epoch++) {
+      await callbacks.epochBegin(epoch, {});
+      const order = epochOrder(data.count, cfg.seed, epoch, shuffle);
+      const started = performance.now();
+      const sum = { seen: 0, correct: 0, lossSum: 0, batches: 0 };
+      const running = (): Logs => {
+        const logs: Logs = { loss: sum.lossSum / Math.max(1, sum.seen) };
+        if (withAccuracy) logs.accuracy = sum.correct / Math.max(1, sum.seen);
+        return logs;
+      };
+      const absorb = (t: TrainProgressTotals | undefined) => {
+        if (!t) return;
+        sum.seen += t.seen;
+        sum.correct += t.correct;
+        sum.lossSum += t.lossSum;
+        sum.batches += t.batches;
+      };
+      // One native job for [first, last); null when the loss stopped being finite.
+      const runBatches = async (first: number, last: number): Promise<'ok' | 'cancelled' | 'non-finite'> => {
+        const net: NativeNetwork = model.native(); // fetched each time: a learning-rate change may rebuild it
+        const p = model.normalizedConfig.preprocessing;
+        try {
+          const t = await net.trainBatches(data.images, data.labels, order, { batchSize, scale: p.rescale, offset: p.offset, firstBatch: first, lastBatch: last }, null, cancel);
+          absorb(t);
+          return t.cancelled ? 'cancelled' : 'ok';
+        } catch (e) {
+          absorb((e as { progress?: TrainProgressTotals }).progress);
+          if ((e as CnnError).code === 'ERR_NON_FINITE') return 'non-finite';
+          throw e;
+        }
+      };
+      let status: 'ok' | 'cancelled' | 'non-finite' = 'ok';
+      if (perBatch) {
+        for (let b = 0; b < steps; b++) {
+          await callbacks.batchBegin(b, {});
+          status = await runBatches(b, b + 1);
+          if (status !== 'ok') break;
+          await callbacks.batchEnd(b, running());
+          if (model.stopTraining) break;
+        }
+      } else {
+        status = await runBatches(0, steps);
+      }
+      if (status === 'cancelled') throw abortError(model, epoch, sum.batches, args.signal?.reason);
+      if (status === 'non-finite') {
+        const logs = running();
+        logs.loss = NaN;
+        await callbacks.batchEnd(sum.batches, logs); // TerminateOnNaN stops training gracefully here
+        if (!model.stopTraining) {
+          throw new CnnError(
+            'ERR_NON_FINITE',
+            `the loss became NaN or infinite at epoch ${epoch + 1}, step ${sum.batches + 1}; training stopped and the model keeps the weights of the last good step (try a lower learning rate; add TerminateOnNaN to end fit without an error)`,
+          );
+        }
+      }
+      const seconds = (performance.now() - started) / 1000;
+      const logs = running();
+      if (status === 'non-finite') logs.loss = NaN;
+      if (validation && validation.count > 0) {
+        const p = model.normalizedConfig.preprocessing;
+        const v = await evaluateSet(model.native(), validation, { scale: p.rescale, offset: p.offset });
+        logs.val_loss = v.loss;
+        if (withAccuracy) logs.val_accuracy = v.accuracy;
+      }
+      await callbacks.epochEnd(epoch, logs);
+      if (verbose > 0) process.stdout.write(epochLine(epoch, epochs, steps, seconds, logs));
+      recordEpoch(model, epoch, logs, seconds, sum.seen);
+      trainingLogs = logs;
+      if (model.stopTraining) break;
+    }
+    await callbacks.trainEnd(trainingLogs);
+    return history;
+  } finally {
+    args.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** What a saved file's training state says: finished epochs, as cnn train keeps them. */
+function recordEpoch(model: Sequential, epoch: number, logs: Logs, seconds: number, seen: number): void {
+  const record: EpochRecord = { epoch: epoch + 1, loss: logs.loss ?? NaN, accuracy: logs.accuracy ?? NaN, seconds, images_per_s: seen / Math.max(1e-9, seconds) };
+  if (logs.val_loss !== undefined) record.val_loss = logs.val_loss;
+  if (logs.val_accuracy !== undefined) record.val_accuracy = logs.val_accuracy;
+  const state = model.trainingState;
+  state.history = [...state.history.filter((r) => r.epoch <= epoch), record];
+  state.epoch = epoch + 1;
+  state.step = 0;
+  state.lossSum = 0;
+  state.correct = 0;
+  state.seen = 0;
+  state.seconds = 0;
+}
