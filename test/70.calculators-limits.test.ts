@@ -28,6 +28,8 @@ test('an output too large to print is refused with the limit, before any work', 
   usage(['conv', '--input', `@${input}`, '--kernel', `@${kernel}`], /^cnn: error: the output would be 180x180x30000 = 972000000 values; cnn conv prints at most 1000000: use a smaller --input or fewer filters\n$/);
   const tall = join(work, 'tall.json');
   writeFileSync(tall, JSON.stringify(Array.from({ length: 1001 }, () => Array(1000).fill(0))));
+  // "Same" windows covering the whole 1001x1000 input at 251x250 positions: 6.3e10 reads, minutes of work.
+  usage(['pool', '--input', `@${tall}`, '--pool-size', '2000', '--strides', '4', '--padding', 'same'], /^cnn: error: cnn pool would do 62812750000 window reads; it does at most 1073741824: use a smaller --pool-size or larger --strides\n$/);
   usage(['pool', '--input', `@${tall}`, '--pool-size', '1'], /^cnn: error: the output would be 1001x1000x1 = 1001000 values; cnn pool prints at most 1000000: use a smaller --input or larger strides\n$/);
 });
 

@@ -11,6 +11,8 @@ import { parsePairOption, parseTensorOption } from './parse.js';
 /** The most values a calculator prints (the output), and the most it reads per tensor option. */
 export const MAX_CALCULATOR_OUTPUT = 1_000_000;
 export const MAX_CALCULATOR_INPUT = 16_777_216;
+/** The most multiply-adds (conv) or window reads (pool) a calculator does: about a second of work. */
+export const MAX_CALCULATOR_WORK = 2 ** 30;
 /** The native calculators' column buffer (output positions x kernel patch), in floats. */
 export const MAX_CALCULATOR_COLUMNS = 16_777_216;
 
@@ -63,5 +65,12 @@ export function checkOutputSize(command: string, shape: number[], what: string):
       'ERR_BAD_OPTION',
       `the output would be ${shape.join('x')} = ${values} values; cnn ${command} prints at most ${MAX_CALCULATOR_OUTPUT}: use a smaller --input or ${what}`,
     );
+  }
+}
+
+/** Refuses work that would run for minutes (huge "same" windows over a large input), naming the limit. */
+export function checkWork(command: string, work: number, what: string, advice: string): void {
+  if (work > MAX_CALCULATOR_WORK) {
+    throw usageError('ERR_BAD_OPTION', `cnn ${command} would do ${work} ${what}; it does at most ${MAX_CALCULATOR_WORK}: ${advice}`);
   }
 }

@@ -5,7 +5,7 @@ import { loadNative } from '../../native.js';
 import { windowOutputLength } from '../../model/shapes.js';
 import { windowLimitProblem } from '../../model/validate-limits.js';
 import { nest, parseChoice } from '../parse.js';
-import { checkOneStdin, checkOutputSize, MAX_CALCULATOR_COLUMNS, parseWindowPair, readTensorArg } from '../tensor-input.js';
+import { checkOneStdin, checkOutputSize, checkWork, MAX_CALCULATOR_COLUMNS, parseWindowPair, readTensorArg } from '../tensor-input.js';
 import { formatChannels } from '../table.js';
 
 export interface ConvRequest {
@@ -55,6 +55,7 @@ export function convolve(req: ConvRequest): { output: unknown; shape: number[]; 
   if (columns > MAX_CALCULATOR_COLUMNS) {
     throw usageError('ERR_BAD_OPTION', `the convolution would expand to ${columns} values (${outH}x${outW} positions x a ${kShape[0]}x${kShape[1]}x${kShape[2]} patch); cnn conv handles at most ${MAX_CALCULATOR_COLUMNS}`);
   }
+  checkWork('conv', columns * kShape[3], 'multiply-adds', 'use a smaller --input or kernel');
   const native = loadNative();
   const r = native.conv2d(Float32Array.from(input.data), inShape, Float32Array.from(kernel.data), kShape, strides, dilation, padding === 'same');
   const shape = plain2d ? r.shape.slice(0, 2) : r.shape;

@@ -5,7 +5,7 @@ import { loadNative } from '../../native.js';
 import { windowOutputLength } from '../../model/shapes.js';
 import { windowLimitProblem } from '../../model/validate-limits.js';
 import { nest, parseChoice } from '../parse.js';
-import { checkOutputSize, parseWindowPair, readTensorArg } from '../tensor-input.js';
+import { checkOutputSize, checkWork, parseWindowPair, readTensorArg } from '../tensor-input.js';
 import { formatChannels } from '../table.js';
 
 export interface PoolRequest {
@@ -36,6 +36,8 @@ export function pool(req: PoolRequest): { output: unknown; shape: number[]; text
   const outH = windowOutputLength(inShape[0], poolSize[0], padding, strides[0]);
   const outW = windowOutputLength(inShape[1], poolSize[1], padding, strides[1]);
   checkOutputSize('pool', [outH, outW, inShape[2]], 'larger strides');
+  const cells = Math.min(poolSize[0], inShape[0]) * Math.min(poolSize[1], inShape[1]);
+  checkWork('pool', outH * outW * inShape[2] * cells, 'window reads', 'use a smaller --pool-size or larger --strides');
   const r = loadNative().pool(Float32Array.from(input.data), inShape, poolSize, strides, padding === 'same', mode);
   const shape = input.shape.length === 2 ? r.shape.slice(0, 2) : r.shape;
   return { output: nest(r.data, shape), shape, text: formatChannels(r.data, r.shape) };
