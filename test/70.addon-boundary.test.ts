@@ -88,6 +88,9 @@ test('pool and setThreads refuse out-of-range numbers with a CnnError', () => {
     expectCnnError(() => native.setThreads(v), `threads ${v}`);
   }
   expectCnnError(() => native.pool(input, [4, 4, 1], [2 ** 31 - 1, 2 ** 31 - 1], [1, 1], true, 'max'), 'pool 2^31-1 stride 1 same');
+  // Windows covering a 2048x2048 input at every one of its positions: 2^44 reads on the main thread.
+  const large = new Float32Array(2048 * 2048);
+  expectCnnError(() => native.pool(large, [2048, 2048, 1], [4096, 4096], [1, 1], true, 'avg'), 'pool work 2^44');
 });
 
 test('new Network refuses wrapped units, filters, shapes and seeds with a CnnError', () => {

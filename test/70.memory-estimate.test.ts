@@ -62,7 +62,7 @@ test('cnn train refuses impossible work before allocating; cnn summary prints th
   assert.match(t.stderr, /^cnn: error: model config: the model needs about [\d.]+ [TP]iB of memory to train at batch_size 65536, more than this machine's [\d.]+ GiB; layers\[0\] conv2d \(Conv2D\) takes /);
   const s = runCli(['summary', '--config', path], { env: { COLUMNS: '' } });
   assert.equal(s.status, 0, s.stderr);
-  assert.match(s.stdout, /Non-trainable params: 0 \(0\.00 B\)\n Estimated training memory: [\d.]+ [TP]iB at batch_size 65536 \(largest: conv2d \(Conv2D\), [\d.]+ [TP]iB\)\n$/);
+  assert.match(s.stdout, /Non-trainable params: 0 \(0\.00 B\)\n Estimated training memory: [\d.]+ [TP]iB at batch_size 65536 \(largest: conv2d \(Conv2D\), [\d.]+ [TP]iB\); more than this machine's [\d.]+ GiB: cnn train refuses it\n$/);
   const j = runCli(['summary', '--config', path, '--json']);
   const facts = JSON.parse(j.stdout) as { estimated_memory: { bytes: number; batch_size: number; largest_layer: string } };
   assert.equal(facts.estimated_memory.batch_size, 65536);

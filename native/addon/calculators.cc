@@ -2,6 +2,7 @@
 // same kernels as training, synchronously: the inputs are tiny.
 #include <napi.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "addon/convert.h"
@@ -18,6 +19,8 @@ namespace {
 // The calculators are for small examples: their buffers are capped (the TypeScript side states the same
 // limit on the output in its usage message, before calling).
 constexpr int64_t kMaxCalculatorFloats = int64_t(1) << 24;
+// They run on the main thread: the work (multiply-adds, window reads) is capped too, about a second.
+constexpr int64_t kMaxCalculatorWork = int64_t(1) << 30;
 
 Napi::Object shaped_result(Napi::Env env, const std::vector<float>& data, const std::vector<int>& shape) {
   Napi::Object out = Napi::Object::New(env);
@@ -73,6 +76,7 @@ Napi::Value Conv2D(const Napi::CallbackInfo& info) {
     const int filters = k_shape[3];
     cnn::checked_mul(rows, depth, kMaxCalculatorFloats, "the column buffer (output positions x kernel patch)");
     cnn::checked_mul(rows, filters, kMaxCalculatorFloats, "the output (positions x filters)");
+    cnn::checked_mul(rows * depth, filters, kMaxCalculatorWork, "the work (multiply-adds)");
     std::vector<float> cols(size_t(rows * depth)), out(size_t(rows) * filters);
     cnn::kernels::im2col_nhwc(g, input.Data(), cols.data());
     cnn::kernels::sgemm(false, false, int(rows), filters, int(depth), 1.0f, cols.data(), int(depth), kernel.Data(),
@@ -104,6 +108,8 @@ Napi::Value Pool(const Napi::CallbackInfo& info) {
     auto g = cnn::kernels::make_pool_geometry(1, in_shape[0], in_shape[1], in_shape[2], pool[0], pool[1], strides[0],
                                               strides[1], same);
     cnn::checked_mul(int64_t(g.out_h) * g.out_w, g.c, kMaxCalculatorFloats, "the output (positions x channels)");
+    const int64_t cells = int64_t(std::min(g.pool_h, g.in_h)) * std::min(g.pool_w, g.in_w);
+    cnn::checked_mul(int64_t(g.out_h) * g.out_w * g.c, cells, kMaxCalculatorWork, "the work (window reads)");
     std::vector<float> out(size_t(g.out_h) * g.out_w * g.c);
     if (mode == "max") {
       std::vector<int32_t> argmax(out.size());

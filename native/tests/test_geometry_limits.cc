@@ -114,7 +114,14 @@ TEST(geometry_shape_sizes_past_int32_are_refused) {
   EXPECT_EQ(checked_mul(46340, 46340, kMaxInt32, "ok"), int64_t(46340) * 46340);
 }
 
-#if !defined(__SANITIZE_ADDRESS__)  // ASan aborts on allocations past its maximum instead of throwing
+// ASan aborts on allocations past its maximum instead of throwing: GCC defines __SANITIZE_ADDRESS__,
+// clang reports it through __has_feature.
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CNN_TEST_ASAN 1
+#endif
+#endif
+#if !defined(__SANITIZE_ADDRESS__) && !defined(CNN_TEST_ASAN)
 // A Dense kernel of 100000 x 2147483647 floats cannot be allocated: the error names the layer and the
 // parameter, with the code the CLI reports, instead of a bare std::bad_alloc.
 TEST(geometry_out_of_memory_names_the_layer) {

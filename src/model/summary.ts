@@ -3,6 +3,7 @@
  * (box.HEAVY_HEAD, one rule between rows), its column widths, Python's number formatting, and the
  * totals. Also the same facts as JSON for `cnn summary --json`.
  */
+import { totalmem } from 'node:os';
 import type { ModelConfig } from './config.js';
 import { groupThousands, pythonFixed, pythonRound } from './format-number.js';
 import { modelParams } from './params.js';
@@ -200,9 +201,10 @@ export function formatSummary(config: ModelConfig, options: SummaryOptions = {})
  * The line `cnn summary` prints after Keras's table (which stays Keras's, character for character):
  * the memory the native core will allocate to train at the config's batch_size.
  */
-export function formatMemoryLine(config: ModelConfig): string {
+export function formatMemoryLine(config: ModelConfig, available = totalmem()): string {
   const e = estimateMemory(config);
-  return ` Estimated training memory: ${formatBytes(e.bytes)} at batch_size ${e.batchSize} (largest: ${e.largest.name} (${e.largest.type}), ${formatBytes(e.largest.bytes)})\n`;
+  const tooLarge = e.bytes > available ? `; more than this machine's ${formatBytes(available)}: cnn train refuses it` : '';
+  return ` Estimated training memory: ${formatBytes(e.bytes)} at batch_size ${e.batchSize} (largest: ${e.largest.name} (${e.largest.type}), ${formatBytes(e.largest.bytes)})${tooLarge}\n`;
 }
 
 /** The same for `cnn summary --json`. */
