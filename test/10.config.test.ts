@@ -180,7 +180,7 @@ const mistakes: [string, () => unknown, string, string | null, RegExp][] = [
   ['unknown top-level key', () => ({ ...base(), epoch: 3 }), 'epoch', null, /unknown key "epoch".*did you mean "epochs"\?/],
   ['unknown layer key', () => withLayer(0, { kernal_size: 3 }), 'layers[0].kernal_size', 'conv2d (Conv2D)', /did you mean "kernel_size"\?/],
   ['unknown layer type', () => withLayer(1, { type: 'MaxPooling' }), 'layers[1].type', null, /unknown layer type "MaxPooling"; did you mean "MaxPooling2D"\?/],
-  ['wrong type (string for int)', () => withLayer(0, { filters: '4' }), 'layers[0].filters', 'conv2d (Conv2D)', /must be an integer >= 1, got "4"/],
+  ['wrong type (string for int)', () => withLayer(0, { filters: '4' }), 'layers[0].filters', 'conv2d (Conv2D)', /must be an integer >= 1 and <= 2147483647, got "4"/],
   ['missing required argument', () => withLayer(3, {}, ['units']), 'layers[3].units', 'dense (Dense)', /is required/],
   ['bad pair', () => withLayer(0, { kernel_size: [3, 3, 3] }), 'layers[0].kernel_size', 'conv2d (Conv2D)', /an integer >= 1 or a pair/],
   ['out of range', () => ({ ...base(), validation_split: 1 }), 'validation_split', null, /must be a number >= 0 and < 1, got 1/],

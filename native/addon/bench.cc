@@ -1,6 +1,7 @@
 // `cnn bench gemm`: times the GEMM off the event loop.
 #include <napi.h>
 
+#include "addon/convert.h"
 #include "addon/errors.h"
 #include "core/bench_gemm.h"
 #include "core/error.h"
@@ -48,11 +49,10 @@ class GemmBenchWorker : public Napi::AsyncWorker {
 Napi::Value BenchGemm(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   require(env, info.Length() == 5, "benchGemm(M, N, K, threads, minSeconds)");
-  for (size_t i = 0; i < 5; ++i) require(env, info[i].IsNumber(), "benchGemm takes numbers");
-  int m = info[0].As<Napi::Number>().Int32Value(), n = info[1].As<Napi::Number>().Int32Value(),
-      k = info[2].As<Napi::Number>().Int32Value(), t = info[3].As<Napi::Number>().Int32Value();
-  double s = info[4].As<Napi::Number>().DoubleValue();
-  require(env, m >= 1 && n >= 1 && k >= 1 && t >= 1 && s > 0, "benchGemm: sizes and threads must be positive");
+  int m = to_int(info[0], "M", 1), n = to_int(info[1], "N", 1), k = to_int(info[2], "K", 1),
+      t = to_int(info[3], "threads", 1, 1024);
+  double s = to_finite(info[4], "minSeconds");
+  require(env, s > 0 && s <= 3600, "benchGemm: minSeconds must be in (0, 3600]");
   require(env, double(m) * k + double(k) * n + double(m) * n <= 4e8, "benchGemm: matrices too large (at most 1.6 GB)");
   auto* worker = new GemmBenchWorker(env, m, n, k, t, s);
   Napi::Promise p = worker->Promise();

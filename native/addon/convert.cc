@@ -1,25 +1,46 @@
 #include "addon/convert.h"
 
+#include <cmath>
 #include <cstring>
 
 #include "addon/errors.h"
 
 namespace cnn_addon {
 
-int get_int(const Napi::Object& o, const char* key, int fallback) {
+int64_t to_int64(const Napi::Value& v, const std::string& what, int64_t min, int64_t max) {
+  Napi::Env env = v.Env();
+  require(env, v.IsNumber(), what + " must be a number");
+  double d = v.As<Napi::Number>().DoubleValue();
+  // Compared as doubles before any conversion: a cast of NaN or of a value outside int64 is undefined.
+  require(env, std::isfinite(d) && std::trunc(d) == d,
+          what + " must be an integer, got " + Napi::Number::New(env, d).ToString().Utf8Value());
+  require(env, d >= double(min) && d <= double(max),
+          what + " must be between " + std::to_string(min) + " and " + std::to_string(max) + ", got " +
+              Napi::Number::New(env, d).ToString().Utf8Value());
+  return int64_t(d);
+}
+
+int to_int(const Napi::Value& v, const std::string& what, int min, int max) { return int(to_int64(v, what, min, max)); }
+
+double to_finite(const Napi::Value& v, const std::string& what) {
+  require(v.Env(), v.IsNumber(), what + " must be a number");
+  double d = v.As<Napi::Number>().DoubleValue();
+  require(v.Env(), std::isfinite(d), what + " must be a finite number");
+  return d;
+}
+
+int get_int(const Napi::Object& o, const char* key, int fallback, int min, int max) {
   if (!o.Has(key)) return fallback;
   Napi::Value v = o.Get(key);
   if (v.IsUndefined() || v.IsNull()) return fallback;
-  require(o.Env(), v.IsNumber(), std::string(key) + " must be a number");
-  return v.As<Napi::Number>().Int32Value();
+  return to_int(v, key, min, max);
 }
 
 double get_number(const Napi::Object& o, const char* key, double fallback) {
   if (!o.Has(key)) return fallback;
   Napi::Value v = o.Get(key);
   if (v.IsUndefined() || v.IsNull()) return fallback;
-  require(o.Env(), v.IsNumber(), std::string(key) + " must be a number");
-  return v.As<Napi::Number>().DoubleValue();
+  return to_finite(v, key);
 }
 
 bool get_bool(const Napi::Object& o, const char* key, bool fallback) {
@@ -38,18 +59,17 @@ std::string get_string(const Napi::Object& o, const char* key, const std::string
   return v.As<Napi::String>().Utf8Value();
 }
 
-std::vector<int> get_int_array(const Napi::Object& o, const char* key) {
+std::vector<int> get_int_array(const Napi::Object& o, const char* key, int min, int max) {
   std::vector<int> out;
   if (!o.Has(key)) return out;
   Napi::Value v = o.Get(key);
   if (v.IsUndefined() || v.IsNull()) return out;
   require(o.Env(), v.IsArray(), std::string(key) + " must be an array of integers");
   Napi::Array a = v.As<Napi::Array>();
-  for (uint32_t i = 0; i < a.Length(); ++i) {
-    Napi::Value e = a.Get(i);
-    require(o.Env(), e.IsNumber(), std::string(key) + " must be an array of integers");
-    out.push_back(e.As<Napi::Number>().Int32Value());
-  }
+  // Shapes and pairs are short; a huge "array" is a misuse, refused before looping over it.
+  require(o.Env(), a.Length() <= 16, std::string(key) + " must hold at most 16 integers");
+  for (uint32_t i = 0; i < a.Length(); ++i)
+    out.push_back(to_int(a.Get(i), std::string(key) + "[" + std::to_string(i) + "]", min, max));
   return out;
 }
 
@@ -81,7 +101,7 @@ static cnn::InitializerSpec to_initializer(const Napi::Object& parent, const cha
   if (o.Has("values") && o.Get("values").IsArray()) {
     Napi::Array a = o.Get("values").As<Napi::Array>();
     init.values.reserve(a.Length());
-    for (uint32_t i = 0; i < a.Length(); ++i) init.values.push_back(a.Get(i).As<Napi::Number>().FloatValue());
+    for (uint32_t i = 0; i < a.Length(); ++i) init.values.push_back(float(to_finite(a.Get(i), std::string(key) + ".values[]")));
   }
   return init;
 }
@@ -101,8 +121,8 @@ static cnn::LayerSpec to_layer(const Napi::Object& o) {
   l.name = get_string(o, "name", l.type);
   l.input_shape = get_int_array(o, "input_shape");
   l.output_shape = get_int_array(o, "output_shape");
-  l.filters = get_int(o, "filters", 0);
-  l.units = get_int(o, "units", 0);
+  l.filters = get_int(o, "filters", 0, 0);  // 0: not a Conv2D (the core checks Conv2D's is positive)
+  l.units = get_int(o, "units", 0, 0);
   get_pair(o, "kernel_size", l.kernel_size);
   get_pair(o, "strides", l.strides);
   get_pair(o, "dilation_rate", l.dilation_rate);
@@ -116,8 +136,8 @@ static cnn::LayerSpec to_layer(const Napi::Object& o) {
   l.kernel_regularizer = to_regularizer(o, "kernel_regularizer");
   l.bias_regularizer = to_regularizer(o, "bias_regularizer");
   l.rate = get_number(o, "rate", 0);
-  if (o.Has("dropout_seed") && o.Get("dropout_seed").IsNumber()) {
-    l.dropout_seed = static_cast<uint64_t>(get_number(o, "dropout_seed", 0));
+  if (o.Has("dropout_seed") && !o.Get("dropout_seed").IsUndefined() && !o.Get("dropout_seed").IsNull()) {
+    l.dropout_seed = uint64_t(to_int64(o.Get("dropout_seed"), "dropout_seed", 0, kMaxSafeInteger));
     l.has_dropout_seed = true;
   }
   l.momentum = get_number(o, "momentum", 0.99);
@@ -133,12 +153,14 @@ cnn::NetworkSpec to_network_spec(const Napi::Object& spec) {
   s.input_shape = get_int_array(spec, "input_shape");
   require(env, spec.Has("layers") && spec.Get("layers").IsArray(), "spec.layers must be an array");
   Napi::Array layers = spec.Get("layers").As<Napi::Array>();
+  require(env, layers.Length() <= 4096, "spec.layers must hold at most 4096 layers");
   for (uint32_t i = 0; i < layers.Length(); ++i) {
     require(env, layers.Get(i).IsObject(), "spec.layers[] must be objects");
     s.layers.push_back(to_layer(layers.Get(i).As<Napi::Object>()));
   }
   s.loss = get_string(spec, "loss", s.loss);
-  s.seed = static_cast<uint64_t>(get_number(spec, "seed", 0));
+  if (spec.Has("seed") && !spec.Get("seed").IsUndefined() && !spec.Get("seed").IsNull())
+    s.seed = uint64_t(to_int64(spec.Get("seed"), "seed", 0, kMaxSafeInteger));
   if (spec.Has("optimizer") && spec.Get("optimizer").IsObject()) {
     Napi::Object o = spec.Get("optimizer").As<Napi::Object>();
     cnn::OptimizerSpec& opt = s.optimizer;

@@ -3,6 +3,8 @@
 #pragma once
 #include <napi.h>
 
+#include <climits>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -12,11 +14,20 @@ namespace cnn_addon {
 
 cnn::NetworkSpec to_network_spec(const Napi::Object& spec);
 
-int get_int(const Napi::Object& o, const char* key, int fallback);
+// Numbers cross the boundary checked, never wrapped: an integer must be an integer-valued number within
+// [min, max] (NaN, 1.5, Infinity, 2^31 or 2^32+1 for an int are refused with a CnnError naming `what`),
+// a double must be finite.
+int to_int(const Napi::Value& v, const std::string& what, int min = INT32_MIN, int max = INT32_MAX);
+int64_t to_int64(const Napi::Value& v, const std::string& what, int64_t min, int64_t max);
+double to_finite(const Napi::Value& v, const std::string& what);
+
+inline constexpr int64_t kMaxSafeInteger = (int64_t(1) << 53) - 1;  // Number.MAX_SAFE_INTEGER
+
+int get_int(const Napi::Object& o, const char* key, int fallback, int min = INT32_MIN, int max = INT32_MAX);
 double get_number(const Napi::Object& o, const char* key, double fallback);
 bool get_bool(const Napi::Object& o, const char* key, bool fallback);
 std::string get_string(const Napi::Object& o, const char* key, const std::string& fallback);
-std::vector<int> get_int_array(const Napi::Object& o, const char* key);
+std::vector<int> get_int_array(const Napi::Object& o, const char* key, int min = 1, int max = INT32_MAX);
 
 Napi::Float32Array require_float32(const Napi::Value& v, const char* what);
 Napi::Uint8Array require_uint8(const Napi::Value& v, const char* what);

@@ -2,6 +2,7 @@
 
 #include <exception>
 
+#include "core/checked.h"
 #include "core/error.h"
 
 namespace cnn_addon {
@@ -38,14 +39,14 @@ void throw_current(Napi::Env env) {
   } catch (const cnn::Error& e) {
     throw make_error(env, e.code(), e.what());
   } catch (const std::bad_alloc&) {
-    throw make_error(env, "ERR_OUT_OF_MEMORY", "out of memory in the native core");
+    throw make_error(env, cnn::kErrOutOfMemory, "out of memory in the native core");
   } catch (const std::exception& e) {
     throw make_error(env, cnn::kErrAssert, e.what());
   }
 }
 
 void require(Napi::Env env, bool ok, const std::string& what) {
-  if (!ok) throw Napi::TypeError::New(env, "cnn native: " + what);
+  if (!ok) throw make_error(env, cnn::kErrInvalidArgument, "cnn native: " + what);
 }
 
 }  // namespace cnn_addon

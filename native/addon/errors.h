@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "core/checked.h"
 #include "core/error.h"
 
 namespace cnn_addon {
@@ -29,7 +30,7 @@ bool run_job(Fn&& fn, std::string& code, std::string& message) noexcept {
     code = e.code();
     message = e.what();
   } catch (const std::bad_alloc&) {
-    code = "ERR_OUT_OF_MEMORY";
+    code = cnn::kErrOutOfMemory;
     message = "out of memory in the native core";
   } catch (const std::exception& e) {
     code = cnn::kErrAssert;
@@ -38,7 +39,7 @@ bool run_job(Fn&& fn, std::string& code, std::string& message) noexcept {
   return false;
 }
 
-// Argument checks at the boundary: a misuse of the addon is a TypeError, never a crash.
+// Argument checks at the boundary: a misuse of the addon is a CnnError (ERR_INVALID_ARGUMENT), never a crash.
 void require(Napi::Env env, bool ok, const std::string& what);
 
 }  // namespace cnn_addon

@@ -18,6 +18,9 @@ namespace cnn_addon {
 
 namespace {
 
+// The largest batch the workers take (TypeScript's batch_size range is the same).
+constexpr int kMaxBatch = 65536;
+
 // What a worker reads: examples are uint8 pixels, turned into floats one batch at a time.
 struct DataView {
   const uint8_t* images = nullptr;
@@ -265,10 +268,10 @@ NetworkWrap::NetworkWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Netw
 }
 
 size_t NetworkWrap::check_param(const Napi::CallbackInfo& info, size_t arg) {
-  require(info.Env(), info.Length() > arg && info[arg].IsNumber(), "parameter index must be a number");
-  int64_t i = info[arg].As<Napi::Number>().Int64Value();
-  require(info.Env(), i >= 0 && size_t(i) < net_->params().size(), "parameter index out of range");
-  return size_t(i);
+  require(info.Env(), info.Length() > arg, "a parameter index is required");
+  int64_t last = int64_t(net_->params().size()) - 1;
+  require(info.Env(), last >= 0, "this network has no parameters");
+  return size_t(to_int64(info[arg], "parameter index", 0, last));
 }
 
 Napi::Value NetworkWrap::Params(const Napi::CallbackInfo& info) {
@@ -310,9 +313,8 @@ Napi::Value NetworkWrap::GetIterations(const Napi::CallbackInfo& info) {
 }
 Napi::Value NetworkWrap::SetIterations(const Napi::CallbackInfo& info) {
   require_idle(info.Env());
-  require(info.Env(), info.Length() == 1 && info[0].IsNumber(), "setIterations(n)");
-  int64_t it = info[0].As<Napi::Number>().Int64Value();
-  require(info.Env(), it >= 0, "iterations must be >= 0");
+  require(info.Env(), info.Length() == 1, "setIterations(n)");
+  int64_t it = to_int64(info[0], "iterations", 0, kMaxSafeInteger);
   net_->set_iterations(it);
   return info.Env().Undefined();
 }
@@ -320,9 +322,9 @@ Napi::Value NetworkWrap::SetIterations(const Napi::CallbackInfo& info) {
 Napi::Value NetworkWrap::GetSlot(const Napi::CallbackInfo& info) {
   require_idle(info.Env());
   size_t i = check_param(info, 0);
-  require(info.Env(), info.Length() > 1 && info[1].IsNumber(), "getSlot(i, slot)");
-  int s = info[1].As<Napi::Number>().Int32Value();
-  require(info.Env(), s >= 0 && s < net_->optimizer_slots(), "slot out of range");
+  require(info.Env(), info.Length() > 1, "getSlot(i, slot)");
+  require(info.Env(), net_->optimizer_slots() > 0, "this optimizer keeps no state");
+  int s = to_int(info[1], "slot", 0, net_->optimizer_slots() - 1);
   require(info.Env(), net_->params()[i].trainable, "non-trainable parameters have no optimizer state");
   return copy_to_js(info.Env(), net_->optimizer_slot(i, s), net_->param_size(i));
 }
@@ -330,9 +332,9 @@ Napi::Value NetworkWrap::GetSlot(const Napi::CallbackInfo& info) {
 Napi::Value NetworkWrap::SetSlot(const Napi::CallbackInfo& info) {
   require_idle(info.Env());
   size_t i = check_param(info, 0);
-  require(info.Env(), info.Length() > 2 && info[1].IsNumber(), "setSlot(i, slot, data)");
-  int s = info[1].As<Napi::Number>().Int32Value();
-  require(info.Env(), s >= 0 && s < net_->optimizer_slots(), "slot out of range");
+  require(info.Env(), info.Length() > 2, "setSlot(i, slot, data)");
+  require(info.Env(), net_->optimizer_slots() > 0, "this optimizer keeps no state");
+  int s = to_int(info[1], "slot", 0, net_->optimizer_slots() - 1);
   require(info.Env(), net_->params()[i].trainable, "non-trainable parameters have no optimizer state");
   auto data = require_float32(info[2], "data");
   require(info.Env(), data.ElementLength() == net_->param_size(i), "setSlot: data length must match the parameter");
@@ -360,11 +362,12 @@ Napi::Value NetworkWrap::TrainBatches(const Napi::CallbackInfo& info) {
   auto order = require_int32(info[2], "order");
   auto cancel = require_int32(info[5], "cancel");
   require(env, cancel.ElementLength() >= 1, "cancel must hold at least one element");
-  int batch_size = get_int(opts, "batchSize", 32);
-  require(env, batch_size >= 1 && batch_size <= 65536, "batchSize must be between 1 and 65536");
-  int total_batches = int((order.ElementLength() + batch_size - 1) / batch_size);
-  int first = get_int(opts, "firstBatch", 0), last = get_int(opts, "lastBatch", total_batches);
-  require(env, first >= 0 && first <= last && last <= total_batches, "firstBatch/lastBatch out of range");
+  int batch_size = get_int(opts, "batchSize", 32, 1, kMaxBatch);
+  size_t batches = (order.ElementLength() + size_t(batch_size) - 1) / size_t(batch_size);
+  require(env, batches <= size_t(INT32_MAX), "order holds too many batches");
+  int total_batches = int(batches);
+  int first = get_int(opts, "firstBatch", 0, 0, total_batches);
+  int last = get_int(opts, "lastBatch", total_batches, first, total_batches);
   Napi::Function on_progress;
   if (info[4].IsFunction()) on_progress = info[4].As<Napi::Function>();
   auto* worker = new TrainWorker(env, this, data, order.Data(), order.ElementLength(), batch_size, first, last,
@@ -387,8 +390,7 @@ Napi::Value NetworkWrap::Evaluate(const Napi::CallbackInfo& info) {
   Napi::Object opts = info[2].As<Napi::Object>();
   KeepAlive scratch;
   DataView data = read_data(info, 0, 1, opts, net_->input_size(), scratch);
-  int batch_size = get_int(opts, "batchSize", 256);
-  require(env, batch_size >= 1 && batch_size <= 65536, "batchSize must be between 1 and 65536");
+  int batch_size = get_int(opts, "batchSize", 256, 1, kMaxBatch);
   auto* worker = new EvalWorker(env, this, data, batch_size, get_bool(opts, "probs", false));
   worker->keep.hold(info[0]);
   worker->keep.hold(info[1]);

@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <new>
 
+#include "core/checked.h"
 #include "core/error.h"
 #include "core/layers/layer.h"
 #include "core/losses.h"
@@ -42,18 +44,32 @@ struct Network::Impl {
 
   explicit Impl(const NetworkSpec& s) : spec(s), optimizer(s.optimizer) {}
 
+  // Running out of memory here names the layer whose buffers were being sized (std::bad_alloc alone
+  // says nothing a user can act on). capacity is only raised once every buffer is in place.
   void ensure_capacity(int n) {
     if (n <= capacity) return;
-    capacity = n;
     size_t widest = input_size;
     acts.resize(layers.size());
     for (size_t i = 0; i < layers.size(); ++i) {
-      acts[i].resize(size_t(n) * layers[i]->out_size());
-      widest = std::max(widest, layers[i]->out_size());
-      layers[i]->reserve(n);
+      const Layer& l = *layers[i];
+      try {
+        acts[i].resize(size_t(n) * l.out_size());
+        widest = std::max(widest, l.out_size());
+        layers[i]->reserve(n);
+      } catch (const std::bad_alloc&) {
+        throw Error(kErrOutOfMemory, "out of memory allocating the buffers of layer " + std::to_string(i) + " (\"" +
+                                         l.spec().name + "\", output " + shape_text(l.output_shape()) +
+                                         ") for a batch of " + std::to_string(n));
+      }
     }
-    grad_a.resize(size_t(n) * widest);
-    grad_b.resize(size_t(n) * widest);
+    try {
+      grad_a.resize(size_t(n) * widest);
+      grad_b.resize(size_t(n) * widest);
+    } catch (const std::bad_alloc&) {
+      throw Error(kErrOutOfMemory, "out of memory allocating the gradient buffers (" + std::to_string(n) + " x " +
+                                       std::to_string(widest) + " floats, twice)");
+    }
+    capacity = n;
   }
 
   const float* input_of(size_t i, const float* x) const { return i == 0 ? x : acts[i - 1].data(); }
@@ -118,7 +134,8 @@ Network::Network(const NetworkSpec& spec) : impl_(std::make_unique<Impl>(spec)) 
   CNN_CHECK(!spec.layers.empty(), "the network has no layers");
   CNN_CHECK(!spec.input_shape.empty(), "the network's input_shape is missing");
   check_loss_name(spec.loss);
-  m.input_size = shape_size(spec.input_shape);
+  for (int d : spec.input_shape) CNN_CHECK(d > 0, "the network's input_shape " + shape_text(spec.input_shape) + " has an empty dimension");
+  m.input_size = with_layer_name("input_shape", [&] { return shape_size(spec.input_shape); });
   InitContext init{spec.seed, 0};
   std::vector<int> shape = spec.input_shape;
   for (size_t i = 0; i < spec.layers.size(); ++i) {
@@ -144,7 +161,15 @@ Network::Network(const NetworkSpec& spec) : impl_(std::make_unique<Impl>(spec)) 
   int slots = m.optimizer.slots();
   m.slots.resize(m.params.size());
   for (size_t i = 0; i < m.params.size(); ++i)
-    if (m.params[i]->info.trainable) m.slots[i].assign(size_t(slots), std::vector<float>(m.params[i]->value.size(), 0.0f));
+    if (m.params[i]->info.trainable) {
+      try {
+        m.slots[i].assign(size_t(slots), std::vector<float>(m.params[i]->value.size(), 0.0f));
+      } catch (const std::bad_alloc&) {
+        const ParamInfo& p = m.params[i]->info;
+        throw Error(kErrOutOfMemory, p.layer + ": out of memory allocating the optimizer's state for its " + p.name +
+                                         " " + shape_text(p.shape));
+      }
+    }
 }
 
 Network::~Network() = default;

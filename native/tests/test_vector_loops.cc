@@ -73,3 +73,28 @@ TEST(vector_loops_swish_matches_reference_under_every_isa) {
     EXPECT_ARRAYS_CLOSE(g.data(), g_want.data(), g.size(), 1e-6, 4e-6, std::string(isa_name(isa)) + " swish backward");
   }
 }
+
+// Found by fuzz_network (UBSan): a NaN pre-activation reached int32_t(NaN) inside the vectorisable exp,
+// which is undefined. NaN must stay NaN, infinities must give swish's limits, under every ISA (the
+// CNN_SANITIZE=1 build names float-cast-overflow, so the undefined cast fails it there).
+TEST(vector_loops_swish_of_nan_and_infinity_is_defined_under_every_isa) {
+  IsaScope scope;
+  std::vector<float> z(37, 1.0f);
+  for (size_t i : {size_t(0), size_t(17), size_t(36)}) z[i] = std::nanf("");
+  z[5] = INFINITY;
+  z[6] = -INFINITY;
+  for (Isa isa : cpu_isas()) {
+    select_isa(isa);
+    std::vector<float> y(z.size()), g(z.size(), 1.0f);
+    swish_forward(z.data(), y.data(), z.size());
+    swish_backward(z.data(), g.data(), z.size());
+    for (size_t i : {size_t(0), size_t(17), size_t(36)}) {
+      EXPECT_TRUE(std::isnan(y[i]));
+      EXPECT_TRUE(std::isnan(g[i]));
+    }
+    EXPECT_TRUE(std::isinf(y[5]) && y[5] > 0);
+    // -inf * sigmoid(-inf): the reference's -inf * 0 is NaN, the clamped exp gives -inf * tiny; never positive.
+    EXPECT_TRUE(std::isnan(y[6]) || y[6] <= 0.0f);
+    EXPECT_NEAR(y[1], 1.0 / (1.0 + std::exp(-1.0)), 1e-6);
+  }
+}

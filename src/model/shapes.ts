@@ -6,6 +6,7 @@
  */
 import { usageError } from '../errors.js';
 import type { LayerConfig, ModelConfig, Padding } from './config.js';
+import { INT32_MAX, MAX_VALUES_PER_EXAMPLE, windowLimitProblem } from './validate-limits.js';
 
 export type ShapeResult = { ok: true; shape: number[] } | { ok: false; key: string; message: string };
 
@@ -58,6 +59,11 @@ function spatialOutput(
 ): ShapeResult | [number, number] {
   const out: [number, number] = [0, 0];
   for (let axis = 0; axis < 2; axis++) {
+    const tooFar = windowLimitProblem(hw[axis], kernel[axis], strides[axis], dilation[axis], padding);
+    if (tooFar) {
+      const dilated = dilation[axis] > 1 && key === 'kernel_size';
+      return { ok: false, key: dilated ? 'dilation_rate' : key, message: `along the ${axis === 0 ? 'height' : 'width'}, ${tooFar}` };
+    }
     out[axis] = windowOutputLength(hw[axis], kernel[axis], padding, strides[axis], dilation[axis]);
   }
   if (out[0] >= 1 && out[1] >= 1) return out;
@@ -72,8 +78,35 @@ function spatialOutput(
   };
 }
 
-/** The output shape of one layer for a given input shape (both without the batch axis). */
+/** The output shape of one layer for a given input shape (both without the batch axis), refused when
+ * one example of it would hold more values than the core indexes (2^31 - 1). */
 export function layerOutputShape(layer: LayerConfig, input: number[]): ShapeResult {
+  const r = unboundedOutputShape(layer, input);
+  if (!r.ok) return r;
+  const values = r.shape.reduce((a, b) => a * b, 1);
+  if (values > MAX_VALUES_PER_EXAMPLE) {
+    const key = layer.type === 'Conv2D' ? 'filters' : layer.type === 'Dense' ? 'units' : '';
+    return {
+      ok: false,
+      key,
+      message: `its output ${describe(r.shape)} holds ${values} values per example, more than the limit of ${MAX_VALUES_PER_EXAMPLE}`,
+    };
+  }
+  if (layer.type === 'Conv2D') {
+    const channels = layer.data_format === 'channels_first' ? input[0] : input[2];
+    const patch = layer.kernel_size[0] * layer.kernel_size[1] * channels;
+    if (patch > INT32_MAX) {
+      return {
+        ok: false,
+        key: 'kernel_size',
+        message: `its kernel patch ${layer.kernel_size[0]}x${layer.kernel_size[1]}x${channels} holds ${patch} values, more than the limit of ${INT32_MAX}`,
+      };
+    }
+  }
+  return r;
+}
+
+function unboundedOutputShape(layer: LayerConfig, input: number[]): ShapeResult {
   switch (layer.type) {
     case 'Conv2D': {
       const bad = needsImage(layer, input);

@@ -3,10 +3,12 @@
  * (box.HEAVY_HEAD, one rule between rows), its column widths, Python's number formatting, and the
  * totals. Also the same facts as JSON for `cnn summary --json`.
  */
+import { totalmem } from 'node:os';
 import type { ModelConfig } from './config.js';
 import { groupThousands, pythonFixed, pythonRound } from './format-number.js';
 import { modelParams } from './params.js';
 import { formatShapeTuple } from './shapes.js';
+import { estimateMemory, formatBytes } from './validate-memory.js';
 
 export interface OptimizerInfo {
   type: string;
@@ -193,4 +195,20 @@ export function formatSummary(config: ModelConfig, options: SummaryOptions = {})
   lines.push(total('Non-trainable params', facts.non_trainable_params, nonTrainableBytes));
   if (facts.optimizer_params !== undefined) lines.push(total('Optimizer params', facts.optimizer_params, optimizerBytes));
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The line `cnn summary` prints after Keras's table (which stays Keras's, character for character):
+ * the memory the native core will allocate to train at the config's batch_size.
+ */
+export function formatMemoryLine(config: ModelConfig, available = totalmem()): string {
+  const e = estimateMemory(config);
+  const tooLarge = e.bytes > available ? `; more than this machine's ${formatBytes(available)}: cnn train refuses it` : '';
+  return ` Estimated training memory: ${formatBytes(e.bytes)} at batch_size ${e.batchSize} (largest: ${e.largest.name} (${e.largest.type}), ${formatBytes(e.largest.bytes)})${tooLarge}\n`;
+}
+
+/** The same for `cnn summary --json`. */
+export function memoryJson(config: ModelConfig): { bytes: number; batch_size: number; largest_layer: string; largest_layer_bytes: number } {
+  const e = estimateMemory(config);
+  return { bytes: e.bytes, batch_size: e.batchSize, largest_layer: e.largest.name, largest_layer_bytes: e.largest.bytes };
 }

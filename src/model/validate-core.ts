@@ -5,6 +5,7 @@
  */
 import { CnnError, ExitCode } from '../errors.js';
 import type { Pair } from './config.js';
+import { INT32_MAX } from './validate-limits.js';
 
 export interface ConfigIssue {
   path: string; // e.g. layers[1].kernel_size
@@ -246,12 +247,13 @@ export function readPair(
   key: string,
   fallback: Pair | undefined,
   min = 1,
+  max = INT32_MAX,
 ): Pair {
   const path = joinPath(base, key);
-  const expected = `an integer >= ${min} or a pair of them`;
+  const expected = `an integer >= ${min} or a pair of them, each at most ${max}`;
   if (missing(ctx, obj, path, key, expected, fallback === undefined)) return fallback ?? [min, min];
   const v = obj[key];
-  const ok = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= min;
+  const ok = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= min && n <= max;
   if (ok(v)) return [v, v];
   if (Array.isArray(v) && v.length === 2 && ok(v[0]) && ok(v[1])) return [v[0], v[1]];
   report(ctx, path, `must be ${expected}, e.g. 3 or [3, 3]; got ${describeValue(v)}`);

@@ -17,7 +17,7 @@ export function readDataset(ctx: Ctx, v: unknown): DatasetConfig | null {
   }
   checkKeys(ctx, v, 'dataset', [...FILE_KEYS, 'classes', 'class_names'], 'dataset');
   const paths = FILE_KEYS.map((k) => readString(ctx, v, 'dataset', k, undefined));
-  const classes = readInt(ctx, v, 'dataset', 'classes', undefined, { min: 2 });
+  const classes = readInt(ctx, v, 'dataset', 'classes', undefined, { min: 2, max: 256 });
   let classNames: string[] | null = null;
   if (v.class_names !== undefined && v.class_names !== null) {
     const names = v.class_names;

@@ -29,6 +29,7 @@ import {
   type Ctx,
 } from './validate-core.js';
 import type { ParamTensor } from './params.js';
+import { INT32_MAX, MAX_SEED } from './validate-limits.js';
 
 const WEIGHTED_ARGS = ['activation', 'use_bias', 'kernel_initializer', 'bias_initializer', 'kernel_regularizer', 'bias_regularizer'];
 
@@ -100,7 +101,7 @@ export function readLayer(ctx: Ctx, raw: Record<string, unknown>, path: string, 
       return {
         type,
         name,
-        filters: readInt(ctx, raw, path, 'filters', undefined, { min: 1 }),
+        filters: readInt(ctx, raw, path, 'filters', undefined, { min: 1, max: INT32_MAX }),
         kernel_size: readPair(ctx, raw, path, 'kernel_size', undefined),
         strides,
         padding: readChoice(ctx, raw, path, 'padding', PADDINGS, 'valid', true),
@@ -132,7 +133,7 @@ export function readLayer(ctx: Ctx, raw: Record<string, unknown>, path: string, 
       return {
         type,
         name,
-        units: readInt(ctx, raw, path, 'units', undefined, { min: 1 }),
+        units: readInt(ctx, raw, path, 'units', undefined, { min: 1, max: INT32_MAX }),
         activation: readActivation(ctx, raw, path, false),
         use_bias: readBool(ctx, raw, path, 'use_bias', true),
         kernel_initializer: readInitializer(ctx, raw, path, 'kernel_initializer', 'glorot_uniform'),
@@ -142,7 +143,7 @@ export function readLayer(ctx: Ctx, raw: Record<string, unknown>, path: string, 
       };
     case 'Dropout': {
       const rate = readNumber(ctx, raw, path, 'rate', undefined, { min: 0, max: 1, maxExclusive: true });
-      const seed = raw.seed === undefined || raw.seed === null ? null : readInt(ctx, raw, path, 'seed', 0, { min: 0 });
+      const seed = raw.seed === undefined || raw.seed === null ? null : readInt(ctx, raw, path, 'seed', 0, { min: 0, max: MAX_SEED });
       return { type, name, rate, seed };
     }
     case 'BatchNormalization': {

@@ -38,6 +38,7 @@ import {
 } from './validate-core.js';
 import { checkLayerConstants, readLayer, readLayerType } from './validate-layers.js';
 import { readDataset } from './validate-dataset.js';
+import { INT32_MAX, MAX_BATCH_SIZE, MAX_SEED, MAX_VALUES_PER_EXAMPLE } from './validate-limits.js';
 
 const TOP_LEVEL_KEYS = [
   'name',
@@ -66,9 +67,14 @@ function readLayerName(ctx: Ctx, v: unknown, path: string): string | undefined {
 }
 
 function readShape(ctx: Ctx, v: unknown, path: string): number[] | undefined {
-  const ok = Array.isArray(v) && (v.length === 1 || v.length === 3) && v.every((n) => typeof n === 'number' && Number.isSafeInteger(n) && n >= 1);
+  const ok = Array.isArray(v) && (v.length === 1 || v.length === 3) && v.every((n) => typeof n === 'number' && Number.isSafeInteger(n) && n >= 1 && n <= INT32_MAX);
   if (!ok) {
-    report(ctx, path, `must be [height, width, channels] (or [features]) of positive integers, e.g. [28, 28, 1]; got ${describeValue(v)}`);
+    report(ctx, path, `must be [height, width, channels] (or [features]) of integers from 1 to ${INT32_MAX}, e.g. [28, 28, 1]; got ${describeValue(v)}`);
+    return undefined;
+  }
+  const values = (v as number[]).reduce((a, b) => a * b, 1);
+  if (values > MAX_VALUES_PER_EXAMPLE) {
+    report(ctx, path, `one example of shape ${JSON.stringify(v)} holds ${values} values, more than the limit of ${MAX_VALUES_PER_EXAMPLE}`);
     return undefined;
   }
   return [...(v as number[])];
@@ -279,11 +285,11 @@ export function validateConfig(raw: unknown, source = 'model config'): ModelConf
     loss: raw.loss === undefined || raw.loss === null ? 'sparse_categorical_crossentropy' : checkChoice(ctx, raw.loss, 'loss', LOSSES, 'sparse_categorical_crossentropy'),
     optimizer: readOptimizer(ctx, raw.optimizer),
     metrics: readMetrics(ctx, raw.metrics),
-    epochs: readInt(ctx, raw, '', 'epochs', 1, { min: 1 }),
-    batch_size: readInt(ctx, raw, '', 'batch_size', 32, { min: 1 }),
+    epochs: readInt(ctx, raw, '', 'epochs', 1, { min: 1, max: INT32_MAX }),
+    batch_size: readInt(ctx, raw, '', 'batch_size', 32, { min: 1, max: MAX_BATCH_SIZE }),
     validation_split: readNumber(ctx, raw, '', 'validation_split', 0, { min: 0, max: 1, maxExclusive: true }),
     shuffle: readBool(ctx, raw, '', 'shuffle', true),
-    seed: readInt(ctx, raw, '', 'seed', 0, { min: 0 }),
+    seed: readInt(ctx, raw, '', 'seed', 0, { min: 0, max: MAX_SEED }),
     preprocessing: readPreprocessing(ctx, raw.preprocessing),
   };
   if (ctx.issues.length > 0) throw new ConfigError(source, inDocumentOrder(ctx.issues, Object.keys(raw)));

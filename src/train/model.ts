@@ -2,11 +2,13 @@
 import type { ModelConfig } from '../model/config.js';
 import { toNativeSpec } from '../model/spec.js';
 import { validateConfig } from '../model/validate.js';
+import { checkMemory } from '../model/validate-memory.js';
 import { readWeightsFile, type WeightsContents } from '../model/weights-file.js';
 import { loadNative, type NativeNetwork } from '../native.js';
 import { restoreParams } from './network-state.js';
 
 export function buildNetwork(config: ModelConfig): NativeNetwork {
+  checkMemory(config); // refuses impossible work before the core allocates anything
   const native = loadNative();
   return new native.Network(toNativeSpec(config));
 }

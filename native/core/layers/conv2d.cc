@@ -53,13 +53,13 @@ Conv2DLayer::Conv2DLayer(const LayerSpec& spec, int index, InitContext& init)
     in_h_ = s[0], in_w_ = s[1], in_c_ = s[2];
   }
   filters_ = spec.filters;
-  try {
-    geo_ = kernels::make_conv_geometry(1, in_h_, in_w_, in_c_, spec.kernel_size[0], spec.kernel_size[1],
+  // The geometry is checked in 64 bits there: every index its windows reach, the patch and the output
+  // plane fit in int32.
+  geo_ = with_layer_name(nm, [&] {
+    return kernels::make_conv_geometry(1, in_h_, in_w_, in_c_, spec.kernel_size[0], spec.kernel_size[1],
                                        spec.strides[0], spec.strides[1], spec.dilation_rate[0], spec.dilation_rate[1],
                                        spec.padding_same);
-  } catch (const Error& e) {
-    throw Error(e.code(), nm + ": " + e.what());
-  }
+  });
   patch_ = size_t(geo_.k_h) * geo_.k_w * in_c_;
   positions_ = size_t(geo_.out_h) * geo_.out_w;
   if (spec.channels_first)

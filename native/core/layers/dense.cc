@@ -12,6 +12,7 @@ DenseLayer::DenseLayer(const LayerSpec& spec, int index, InitContext& init)
     : Layer(spec, index), act_(parse_activation(spec.activation)) {
   CNN_CHECK(spec.units > 0, spec.name + ": units must be positive");
   in_units_ = spec.input_shape.back();
+  // Its output is a per-example activation: set_output_shape() refuses one past int32 elements.
   out_units_ = spec.units;
   rows_per_example_ = in_size_ / size_t(in_units_);
   std::vector<int> out = spec.input_shape;
@@ -29,6 +30,8 @@ DenseLayer::DenseLayer(const LayerSpec& spec, int index, InitContext& init)
 }
 
 void DenseLayer::reserve(int max_batch) {
+  // The GEMM's row count is int: batch x rows per example must fit.
+  with_layer_name(spec_.name, [&] { return checked_mul(max_batch, int64_t(rows_per_example_), kMaxInt32, "batch x rows"); });
   if (act_ != Activation::linear) z_.resize(size_t(max_batch) * out_size_);
 }
 

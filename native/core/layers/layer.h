@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "core/checked.h"
+#include "core/error.h"
 #include "core/network.h"
 
 namespace cnn {
@@ -71,7 +73,20 @@ class Layer {
 // Builds a layer from its spec (spec.input_shape must be set); initializes its parameters.
 std::unique_ptr<Layer> make_layer(const LayerSpec& spec, int index, InitContext& init);
 
-size_t shape_size(const std::vector<int>& shape);
+// The element count of a shape; throws (never wraps) when it passes `limit`. Activations are indexed
+// with int in the kernels, so a per-example shape must fit in int32; parameters only need size_t.
+inline constexpr int64_t kMaxParamSize = int64_t(1) << 48;
+size_t shape_size(const std::vector<int>& shape, int64_t limit = kMaxInt32);
+
+// Runs fn; a cnn::Error it throws gets "<layer>: " in front, so geometry failures name their layer.
+template <typename Fn>
+auto with_layer_name(const std::string& layer, Fn&& fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (const Error& e) {
+    throw Error(e.code(), layer + ": " + e.what());
+  }
+}
 std::string shape_text(const std::vector<int>& shape);
 
 }  // namespace cnn

@@ -14,12 +14,10 @@ Pool2DLayer::Pool2DLayer(const LayerSpec& spec, int index, bool is_max) : Layer(
     CNN_CHECK(spec.strides[i] > 0, nm + ": strides must be positive");
   }
   const auto& s = spec.input_shape;
-  try {
-    geo_ = kernels::make_pool_geometry(1, s[0], s[1], s[2], spec.pool_size[0], spec.pool_size[1], spec.strides[0],
+  geo_ = with_layer_name(nm, [&] {
+    return kernels::make_pool_geometry(1, s[0], s[1], s[2], spec.pool_size[0], spec.pool_size[1], spec.strides[0],
                                        spec.strides[1], spec.padding_same);
-  } catch (const Error& e) {
-    throw Error(e.code(), nm + ": " + e.what());
-  }
+  });
   set_output_shape({geo_.out_h, geo_.out_w, s[2]});
 }
 

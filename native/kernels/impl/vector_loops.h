@@ -108,8 +108,11 @@ static void im2col_transposed_loop(const ConvGeometry& g, const float* x, float*
 }
 
 static inline float exp_vectorisable(float x) {
-  x = x < -87.0f ? -87.0f : x;  // ternaries rather than min/max calls: those kept the loops scalar
-  x = x > 88.0f ? 88.0f : x;
+  // Ternaries rather than min/max calls: those kept the loops scalar. Written so that NaN fails the
+  // first comparison and becomes -87: int32_t(NaN) below would be undefined (the callers' results stay
+  // NaN through their own factor of z).
+  x = x > -87.0f ? x : -87.0f;
+  x = x < 88.0f ? x : 88.0f;
   const float magic = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
   float n = (x * 1.44269504088896341f + magic) - magic;
   float r = x - n * 0.693359375f + n * 2.12194440e-4f;

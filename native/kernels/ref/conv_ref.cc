@@ -1,10 +1,12 @@
 // Convolution geometry (Keras's padding rules) and im2col/col2im for NHWC. Channel runs are contiguous
 // in both the image and the column matrix, so each (kh, kw) tap copies in_c floats at once.
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <vector>
 
+#include "core/checked.h"
 #include "core/error.h"
 #include "kernels/kernels.h"
 
@@ -16,16 +18,26 @@ namespace cnn::kernels {
 
 namespace {
 // Keras: valid out = floor((in - eff)/s) + 1; same out = ceil(in/s), total pad split with the odd pixel last.
-void window(int in, int k, int s, int d, bool same, int& out, int& before) {
-  const int eff = (k - 1) * d + 1;
+// Computed in 64 bits: the kernels index pixels with int (oy*s - pad + ky*d), so the geometry is refused
+// unless the farthest index a window reaches, (out-1)*s + eff, fits in int32.
+void window(const char* axis, int64_t in, int64_t k, int64_t s, int64_t d, bool same, int& out, int& before) {
+  const int64_t eff = (k - 1) * d + 1;  // k, d < 2^31: at most ~2^62
+  if (eff > kMaxInt32)
+    throw Error(kErrInvalidArgument, std::string("the kernel's ") + axis + " extent (" + std::to_string(k) +
+                                         " - 1) x dilation " + std::to_string(d) + " + 1 = " + std::to_string(eff) +
+                                         " exceeds " + std::to_string(kMaxInt32));
+  int64_t o, pad = 0;
   if (same) {
-    out = (in + s - 1) / s;
-    const int total = std::max(0, (out - 1) * s + eff - in);
-    before = total / 2;
+    o = (in + s - 1) / s;
+    pad = std::max<int64_t>(0, (o - 1) * s + eff - in) / 2;
   } else {
-    out = in >= eff ? (in - eff) / s + 1 : 0;
-    before = 0;
+    o = in >= eff ? (in - eff) / s + 1 : 0;
   }
+  if (o >= 1 && (o - 1) * s + eff > kMaxInt32)
+    throw Error(kErrInvalidArgument, std::string("the convolution's ") + axis + " windows reach index " +
+                                         std::to_string((o - 1) * s + eff) + ", beyond " + std::to_string(kMaxInt32));
+  out = int(o);
+  before = int(pad);
 }
 }  // namespace
 
@@ -34,14 +46,19 @@ ConvGeometry make_conv_geometry(int batch, int in_h, int in_w, int in_c, int k_h
   CNN_CHECK(batch >= 0 && in_h >= 1 && in_w >= 1 && in_c >= 1, "conv input dimensions must be positive");
   CNN_CHECK(k_h >= 1 && k_w >= 1 && stride_h >= 1 && stride_w >= 1 && dil_h >= 1 && dil_w >= 1,
             "kernel size, strides and dilation must be positive");
+  checked_mul(checked_mul(in_h, in_w, kMaxInt32, "the input's height x width"), in_c, kMaxInt32,
+              "the input's size per example");
+  checked_mul(checked_mul(k_h, k_w, kMaxInt32, "the kernel's height x width"), in_c, kMaxInt32,
+              "the kernel's patch (height x width x channels)");
   ConvGeometry g{batch, in_h, in_w, in_c, k_h, k_w, stride_h, stride_w, dil_h, dil_w, 0, 0, 0, 0};
-  window(in_h, k_h, stride_h, dil_h, padding_same, g.out_h, g.pad_top);
-  window(in_w, k_w, stride_w, dil_w, padding_same, g.out_w, g.pad_left);
+  window("height", in_h, k_h, stride_h, dil_h, padding_same, g.out_h, g.pad_top);
+  window("width", in_w, k_w, stride_w, dil_w, padding_same, g.out_w, g.pad_left);
   if (g.out_h < 1 || g.out_w < 1)
     throw Error(kErrInvalidArgument, "the kernel (" + std::to_string(k_h) + "x" + std::to_string(k_w) +
                                          ", dilation " + std::to_string(dil_h) + "x" + std::to_string(dil_w) +
                                          ") is larger than the input (" + std::to_string(in_h) + "x" +
                                          std::to_string(in_w) + ")");
+  checked_mul(g.out_h, g.out_w, kMaxInt32, "the output's height x width");
   return g;
 }
 

@@ -1,9 +1,12 @@
 // Max and average pooling for NHWC, Keras semantics: padded cells never win a max, and an average
 // divides by the number of real cells in its window.
 #include <algorithm>
+#include <cstdint>
+#include <string>
 #include <cstring>
 #include <limits>
 
+#include "core/checked.h"
 #include "core/error.h"
 #include "kernels/kernels.h"
 
@@ -13,18 +16,27 @@ PoolGeometry make_pool_geometry(int batch, int in_h, int in_w, int c, int pool_h
                                 int stride_w, bool padding_same) {
   CNN_CHECK(batch >= 0 && in_h >= 1 && in_w >= 1 && c >= 1, "pooling input dimensions must be positive");
   CNN_CHECK(pool_h >= 1 && pool_w >= 1 && stride_h >= 1 && stride_w >= 1, "pool size and strides must be positive");
+  // The window and argmax arithmetic is int (argmax holds a flat index within one example), so the
+  // example's size and the farthest index a window reaches must fit in int32: checked in 64 bits.
+  checked_mul(checked_mul(in_h, in_w, kMaxInt32, "the pooling input's height x width"), c, kMaxInt32,
+              "the pooling input's size per example");
   PoolGeometry g{batch, in_h, in_w, c, pool_h, pool_w, stride_h, stride_w, 0, 0, 0, 0};
-  auto window = [&](int in, int k, int s, int& out, int& before) {
+  auto window = [&](const char* axis, int64_t in, int64_t k, int64_t s, int& out, int& before) {
+    int64_t o, pad = 0;
     if (padding_same) {
-      out = (in + s - 1) / s;
-      before = std::max(0, (out - 1) * s + k - in) / 2;
+      o = (in + s - 1) / s;
+      pad = std::max<int64_t>(0, (o - 1) * s + k - in) / 2;
     } else {
-      out = in >= k ? (in - k) / s + 1 : 0;
-      before = 0;
+      o = in >= k ? (in - k) / s + 1 : 0;
     }
+    if (o >= 1 && (o - 1) * s + k > kMaxInt32)
+      throw Error(kErrInvalidArgument, std::string("the pool windows along the ") + axis + " reach index " +
+                                           std::to_string((o - 1) * s + k) + ", beyond " + std::to_string(kMaxInt32));
+    out = int(o);
+    before = int(pad);
   };
-  window(in_h, pool_h, stride_h, g.out_h, g.pad_top);
-  window(in_w, pool_w, stride_w, g.out_w, g.pad_left);
+  window("height", in_h, pool_h, stride_h, g.out_h, g.pad_top);
+  window("width", in_w, pool_w, stride_w, g.out_w, g.pad_left);
   if (g.out_h < 1 || g.out_w < 1) throw Error(kErrInvalidArgument, "the pool window is larger than its input");
   return g;
 }

@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { usageError } from '../../errors.js';
 import type { ModelConfig } from '../../model/config.js';
 import { resolveConfig, DEFAULT_CONFIG } from '../../model/shipped.js';
-import { formatSummary, summaryJson, type OptimizerInfo } from '../../model/summary.js';
+import { formatMemoryLine, formatSummary, memoryJson, summaryJson, type OptimizerInfo } from '../../model/summary.js';
 import { validateConfig } from '../../model/validate.js';
 import { readWeightsHeader } from '../../model/weights-file.js';
 
@@ -41,10 +41,10 @@ export function summaryCommand(): Command {
     .action(async (opts: SummaryOpts) => {
       const { config, optimizer } = await loadModel(opts);
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify(summaryJson(config, optimizer))}\n`);
+        process.stdout.write(`${JSON.stringify({ ...summaryJson(config, optimizer), estimated_memory: memoryJson(config) })}\n`);
         return;
       }
       const color = process.stdout.isTTY === true && !process.env.NO_COLOR;
-      process.stdout.write(formatSummary(config, { columns: terminalColumns(), optimizer, color }));
+      process.stdout.write(formatSummary(config, { columns: terminalColumns(), optimizer, color }) + formatMemoryLine(config));
     });
 }
