@@ -6,7 +6,7 @@
  * Every problem is one CnnError naming the file and the layer or argument.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { CnnError, usageError } from '../errors.js';
+import { CnnError } from '../errors.js';
 import { ACTIVATIONS, type ModelConfig } from '../model/config.js';
 import { layerParamTensors } from '../model/params.js';
 import { inferShapes } from '../model/shapes.js';
@@ -233,7 +233,8 @@ export async function importKerasModel(path: string, options: ImportOptions = {}
   try {
     config = validateConfig(raw, `${path} (as a cnn config)`);
   } catch (e) {
-    if (e instanceof CnnError) throw usageError(e.code, e.message);
+    // The file is at fault, not the command line: exit 1 like any other damaged import.
+    if (e instanceof CnnError) throw new CnnError('ERR_IMPORT', e.message);
     throw e;
   }
   return { config, tensors: await readTensors(path, members.get('model.weights.h5')!, config, converted.classes) };
