@@ -190,6 +190,7 @@ export async function trainAction(opts: TrainOptions): Promise<number> {
             if (!json) progress.update(step, { accuracy: m.accuracy, loss: m.loss });
           },
           epochEnd: async (record) => {
+            if (tensorboard) logEpoch(tensorboard, net, config, record); // on disk before the epoch is reported
             if (json) {
               stdout.write(`${JSON.stringify({ event: 'epoch', ...roundRecord(record) })}\n`);
             } else {
@@ -197,7 +198,6 @@ export async function trainAction(opts: TrainOptions): Promise<number> {
               if (record.val_loss !== undefined) Object.assign(metrics, { val_accuracy: record.val_accuracy!, val_loss: record.val_loss });
               progress.finish(metrics);
             }
-            if (tensorboard) logEpoch(tensorboard, net, config, record);
             await save(); // every finished epoch is on disk, weights and history: nothing is lost to a crash
           },
         }, stop.cancel);
