@@ -195,3 +195,19 @@ test("TensorBoard's reader finds the scalars cnn train printed, the histograms, 
   assert.equal(train.text.model_summary[0][1], summary.replace(/^/gm, '    '));
   assert.deepEqual(train.other, [['keras', 'graph_keras_model']]);
 });
+
+test('a failure to write the logs is reported once, as a message, and never stops the run', async () => {
+  const { validateConfig } = await import('../src/model/validate.js');
+  const { buildNetwork } = await import('../src/train/model.js');
+  const { openLogdir, logEpoch } = await import('../src/tensorboard/train-logdir.js');
+  const config = validateConfig({ input_shape: [4, 4, 1], layers: [{ type: 'Flatten' }, { type: 'Dense', units: 10, activation: 'softmax' }] }, 'test config');
+  const logger = openLogdir(join(home, 'failing'), config);
+  logger.epoch = () => {
+    throw Object.assign(new Error('write failed'), { code: 'ENOSPC' });
+  };
+  const record = { epoch: 1, loss: 1, accuracy: 0.5, seconds: 1, images_per_s: 1 };
+  const net = buildNetwork(config);
+  assert.match(logEpoch(logger, net, config, record) ?? '', /^--logdir .*failing: cannot write the TensorBoard logs of epoch 1 \(.+\); training goes on without them$/);
+  assert.equal(logEpoch(logger, net, config, { ...record, epoch: 2 }), undefined, 'said once');
+  logger.close();
+});

@@ -17,15 +17,29 @@ export function openLogdir(dir: string, config: ModelConfig): TensorBoardLogger 
   }
 }
 
-export function logEpoch(logger: TensorBoardLogger, net: NativeNetwork, config: ModelConfig, record: EpochRecord): void {
-  logger.epoch({
-    epoch: record.epoch - 1,
-    iterations: net.getIterations(),
-    loss: record.loss,
-    accuracy: record.accuracy,
-    val_loss: record.val_loss,
-    val_accuracy: record.val_accuracy,
-    learningRate: config.optimizer.learning_rate,
-    weights: captureParams(net).map((t) => ({ layer: t.layer, name: t.name.slice(t.layer.length + 1), shape: t.shape, data: t.data })),
-  });
+const failed = new WeakSet<TensorBoardLogger>();
+
+/**
+ * Logs one epoch. A failure to write (a full disk) must not cost the run its weights, so it is not
+ * thrown: the first one is returned as a message for the caller to show, and the logger then stays
+ * silent for the rest of the run.
+ */
+export function logEpoch(logger: TensorBoardLogger, net: NativeNetwork, config: ModelConfig, record: EpochRecord): string | undefined {
+  if (failed.has(logger)) return undefined;
+  try {
+    logger.epoch({
+      epoch: record.epoch - 1,
+      iterations: net.getIterations(),
+      loss: record.loss,
+      accuracy: record.accuracy,
+      val_loss: record.val_loss,
+      val_accuracy: record.val_accuracy,
+      learningRate: config.optimizer.learning_rate,
+      weights: captureParams(net).map((t) => ({ layer: t.layer, name: t.name.slice(t.layer.length + 1), shape: t.shape, data: t.data })),
+    });
+    return undefined;
+  } catch (e) {
+    failed.add(logger);
+    return `--logdir ${logger.logdir}: cannot write the TensorBoard logs of epoch ${record.epoch} (${describeFsError(e)}); training goes on without them`;
+  }
 }

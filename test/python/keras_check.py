@@ -3,11 +3,11 @@
   keras_check.py load MODEL.keras IMAGES.f32 N OUT.f32 [FIT_LABELS.f32]
       load_model, predict N images (N x model input shape) into OUT.f32; with FIT_LABELS, then run one
       model.fit epoch of 2 batches on those images from the saved optimizer state.
-      Prints JSON {summary, iterations_loaded, iterations_after_fit, fit_loss, optimizer, input_shape}.
+      Prints JSON {summaries: {columns: text} for each width in $SUMMARY_COLUMNS, iterations_loaded, iterations_after_fit, fit_loss, optimizer, input_shape}.
   keras_check.py build KIND OUT.keras IMAGES.f32 N LABELS.f32 PRED.f32
       builds a model of KIND in Keras, trains it a few steps on the images, saves it with model.save,
       predicts the images (raw pixels) into PRED.f32. Prints JSON {layers}.
-Summaries use the terminal width in $COLUMNS, as Keras's model.summary() does.
+Summaries are sized as Keras sizes them for a terminal that wide ($COLUMNS).
 """
 import json
 import os
@@ -23,7 +23,9 @@ def read(path, shape):
     return np.fromfile(path, dtype="<f4").reshape(shape)
 
 
-def summary_text(model):
+def summary_text(model, columns):
+    # Keras sizes the table from the terminal width, which Python reads from $COLUMNS.
+    os.environ["COLUMNS"] = str(columns)
     lines = []
     model.summary(print_fn=lambda line, **_: lines.append(line))
     return "\n".join(lines)
@@ -36,7 +38,7 @@ def load(model_path, images_path, n, out_path, labels_path=None):
     pred = model.predict(x, batch_size=50, verbose=0).astype("<f4")
     pred.tofile(out_path)
     result = {
-        "summary": summary_text(model),
+        "summaries": {c: summary_text(model, c) for c in os.environ.get("SUMMARY_COLUMNS", "80").split(",")},
         "input_shape": list(model.input_shape[1:]),
         "optimizer": type(model.optimizer).__name__,
         "iterations_loaded": int(model.optimizer.iterations.numpy()),

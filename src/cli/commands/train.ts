@@ -190,7 +190,8 @@ export async function trainAction(opts: TrainOptions): Promise<number> {
             if (!json) progress.update(step, { accuracy: m.accuracy, loss: m.loss });
           },
           epochEnd: async (record) => {
-            if (tensorboard) logEpoch(tensorboard, net, config, record); // on disk before the epoch is reported
+            const logProblem = tensorboard && logEpoch(tensorboard, net, config, record); // on disk before the epoch is reported
+            if (logProblem) stderr.write(`\ncnn: warning: ${logProblem}\n`);
             if (json) {
               stdout.write(`${JSON.stringify({ event: 'epoch', ...roundRecord(record) })}\n`);
             } else {
