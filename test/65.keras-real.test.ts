@@ -151,3 +151,64 @@ for (const kind of ['tutorial', 'everything']) {
     t.diagnostic(`${kind}: largest probability difference cnn vs Keras ${diff.toExponential(2)}`);
   });
 }
+
+const STEP_CONFIG = {
+  name: 'step',
+  input_shape: [28, 28, 1],
+  layers: [
+    { type: 'Conv2D', filters: 4, kernel_size: 3, activation: 'relu' },
+    { type: 'BatchNormalization' },
+    { type: 'MaxPooling2D', pool_size: 2 },
+    { type: 'Flatten' },
+    { type: 'Dense', units: 10, activation: 'softmax' },
+  ],
+  dataset: 'mnist',
+  loss: 'categorical_crossentropy',
+  batch_size: 32,
+  preprocessing: { rescale: 1 / 255 },
+};
+
+const STEP_OPTIMIZERS = [
+  { type: 'adam', amsgrad: true },
+  { type: 'adamw' },
+  { type: 'rmsprop', momentum: 0.5, centered: true },
+  { type: 'sgd', learning_rate: 0.05, momentum: 0.9, nesterov: true },
+];
+
+for (const optimizer of STEP_OPTIMIZERS) {
+  test(`the next step in Keras from the exported ${JSON.stringify(optimizer)} state is cnn's next step`, async (t) => {
+    const reason = skipReason();
+    if (reason) return t.skip(reason);
+    const name = `step-${optimizer.type}`;
+    const configPath = join(home, `${name}.json`);
+    writeFileSync(configPath, JSON.stringify({ ...STEP_CONFIG, optimizer }));
+    const weights = join(home, `${name}.bin`);
+    const r = runCli(['train', '--config', configPath, '--limit', '96', '--epochs', '1', '--out', weights, '--json'], { env, cwd: home });
+    assert.equal(r.status, 0, r.stderr);
+    const model = join(home, `${name}.keras`);
+    exportKeras(weights, model);
+    // cnn's next step, on 32 test images, from the same state.
+    const { config, net, contents } = await loadTrainedModel(weights);
+    const { restoreOptimizer } = await import('../src/train/network-state.js');
+    restoreOptimizer(net, contents.optimizer!, config.optimizer.type, weights);
+    const n = 32;
+    const { images, labels } = mnistTestImages(n);
+    await net.trainBatches(images, labels, Int32Array.from({ length: n }, (_, i) => i), { batchSize: n, scale: config.preprocessing.rescale, offset: 0 }, null, new Int32Array(1));
+    const want = Float32Array.from(net.params().flatMap((_, i) => [...net.getParam(i)]));
+    const xPath = join(home, `${name}-x.f32`);
+    const yPath = join(home, `${name}-y.f32`);
+    const outPath = join(home, `${name}-after.f32`);
+    writeF32(xPath, preprocess(images, config));
+    writeF32(yPath, oneHot(labels));
+    const step = runPython('keras_check.py', ['step', model, xPath, String(n), yPath, outPath]) as { iterations: number };
+    assert.equal(step.iterations, contents.optimizer!.iterations + 1);
+    const got = readF32(outPath);
+    const before = Float32Array.from(contents.tensors.flatMap((tt) => [...tt.data]));
+    const moved = maxAbsDiff(want, before);
+    const diff = maxAbsDiff(got, want);
+    // A slot loaded into the wrong variable changes the step by about as much as the step itself;
+    // float32 rounding leaves a thousandth of it at most.
+    assert.ok(diff < moved / 1000, `Keras's step and cnn's differ by ${diff} (the step moved weights by up to ${moved})`);
+    t.diagnostic(`${optimizer.type}: weights after the step differ by ${diff.toExponential(2)} (the step moved them by up to ${moved.toExponential(2)})`);
+  });
+}

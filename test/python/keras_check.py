@@ -4,6 +4,9 @@
       load_model, predict N images (N x model input shape) into OUT.f32; with FIT_LABELS, then run one
       model.fit epoch of 2 batches on those images from the saved optimizer state.
       Prints JSON {summaries: {columns: text} for each width in $SUMMARY_COLUMNS, iterations_loaded, iterations_after_fit, fit_loss, optimizer, input_shape}.
+  keras_check.py step MODEL.keras IMAGES.f32 N LABELS.f32 OUT.f32
+      one model.train_on_batch on the N images from the saved optimizer state; writes every weight
+      after it (model.weights, concatenated). Prints JSON {loss, iterations}.
   keras_check.py build KIND OUT.keras IMAGES.f32 N LABELS.f32 PRED.f32
       builds a model of KIND in Keras, trains it a few steps on the images, saves it with model.save,
       predicts the images (raw pixels) into PRED.f32. Prints JSON {layers}.
@@ -51,6 +54,18 @@ def load(model_path, images_path, n, out_path, labels_path=None):
         result["iterations_after_fit"] = int(model.optimizer.iterations.numpy())
         result["fit_loss"] = float(history.history["loss"][0])
     print(json.dumps(result))
+
+
+def step(model_path, images_path, n, labels_path, out_path):
+    """One model.train_on_batch from the saved state; every weight after it, layer by layer."""
+    model = keras.models.load_model(model_path)
+    x = read(images_path, [n] + list(model.input_shape[1:]))
+    y = read(labels_path, [n, model.output_shape[-1]])
+    if model.loss == "sparse_categorical_crossentropy":
+        y = y.argmax(axis=1)
+    loss = model.train_on_batch(x, y, return_dict=True)["loss"]
+    np.concatenate([np.asarray(w.numpy(), dtype="<f4").ravel() for w in model.weights]).tofile(out_path)
+    print(json.dumps({"loss": float(loss), "iterations": int(model.optimizer.iterations.numpy())}))
 
 
 def build_model(kind):
@@ -116,6 +131,8 @@ if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "load":
         load(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5], sys.argv[6] if len(sys.argv) > 6 else None)
+    elif cmd == "step":
+        step(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5], sys.argv[6])
     elif cmd == "build":
         build(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), sys.argv[6], sys.argv[7])
     else:
