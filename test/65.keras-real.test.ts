@@ -212,3 +212,39 @@ for (const optimizer of STEP_OPTIMIZERS) {
     t.diagnostic(`${optimizer.type}: weights after the step differ by ${diff.toExponential(2)} (the step moved them by up to ${moved.toExponential(2)})`);
   });
 }
+
+test("a Keras model's optimizer state comes along: cnn's next step equals Keras's", async (t) => {
+  const reason = skipReason();
+  if (reason) return t.skip(reason);
+  const { images, labels } = mnistTestImages(COUNT);
+  const xPath = join(home, 'plain-x.f32');
+  const yPath = join(home, 'plain-y.f32');
+  const model = join(home, 'plain.keras');
+  writeF32(xPath, Float32Array.from(images));
+  writeF32(yPath, oneHot(labels));
+  runPython('keras_check.py', ['build', 'plain', model, xPath, String(COUNT), yPath, join(home, 'plain-pred.f32')]);
+  const weights = join(home, 'plain.bin');
+  const r = runCli(['import', '--from', model, '--out', weights, '--dataset', 'mnist'], { env });
+  assert.equal(r.status, 0, r.stderr);
+  const { config, net, contents } = await loadTrainedModel(weights);
+  assert.ok(contents.optimizer, 'the imported file holds the optimizer state');
+  assert.equal(contents.optimizer.type, 'adam');
+  assert.equal(contents.optimizer.iterations, 15, '3 epochs of 100 images in batches of 20');
+  const { restoreOptimizer } = await import('../src/train/network-state.js');
+  restoreOptimizer(net, contents.optimizer, 'adam', weights);
+  const n = 32;
+  await net.trainBatches(images.subarray(0, n * 784), labels.subarray(0, n), Int32Array.from({ length: n }, (_, i) => i), { batchSize: n, scale: config.preprocessing.rescale, offset: 0 }, null, new Int32Array(1));
+  const want = Float32Array.from(net.params().flatMap((_, i) => [...net.getParam(i)]));
+  const x32 = join(home, 'plain-x32.f32');
+  const y32 = join(home, 'plain-y32.f32');
+  const outPath = join(home, 'plain-after.f32');
+  writeF32(x32, Float32Array.from(images.subarray(0, n * 784)));
+  writeF32(y32, oneHot(labels.subarray(0, n)));
+  runPython('keras_check.py', ['step', model, x32, String(n), y32, outPath]);
+  const got = readF32(outPath);
+  const before = Float32Array.from(contents.tensors.flatMap((tt) => [...tt.data]));
+  const moved = maxAbsDiff(want, before);
+  const diff = maxAbsDiff(got, want);
+  assert.ok(diff < moved / 1000, `cnn's step and Keras's differ by ${diff} (the step moved weights by up to ${moved})`);
+  t.diagnostic(`imported adam state: weights after the step differ by ${diff.toExponential(2)} (moved ${moved.toExponential(2)})`);
+});

@@ -93,7 +93,8 @@ export class H5Problem extends Error {}
 export interface ReadVars {
   /** By the group's key under /layers, with the layer name its "vars" group carries. */
   layers: Map<string, { name: string | undefined; vars: H5Var[] }>;
-  optimizerVarCount: number;
+  /** The optimizer's step count and its variables after iteration and learning_rate, when saved. */
+  optimizer?: { iterations: number; vars: H5Var[] };
 }
 
 function numbered(group: H5Group): string[] {
@@ -137,7 +138,16 @@ export async function decodeKerasWeights(bytes: Uint8Array): Promise<ReadVars> {
         });
       }
       const opt = f.get('optimizer/vars');
-      return { layers, optimizerVarCount: opt instanceof h5wasm.Group ? numbered(opt).length : 0 };
+      let optimizer: ReadVars['optimizer'];
+      if (opt instanceof h5wasm.Group) {
+        const keys = numbered(opt);
+        const step = keys[0] === '0' ? (opt.get('0') as InstanceType<typeof h5wasm.Dataset>).value : undefined;
+        const iterations = typeof step === 'bigint' ? Number(step) : step instanceof BigInt64Array || step instanceof Int32Array || step instanceof Float32Array ? Number(step[0]) : typeof step === 'number' ? step : undefined;
+        if (iterations !== undefined && Number.isSafeInteger(iterations) && iterations >= 0 && keys[1] === '1') {
+          optimizer = { iterations, vars: keys.slice(2).map((k) => readVar(opt, k, '/optimizer/vars')) };
+        }
+      }
+      return { layers, optimizer };
     } catch (e) {
       if (e instanceof H5Problem) throw e;
       throw new H5Problem(`cannot be read (${(e as Error).message.split('\n')[0]})`);

@@ -13,8 +13,8 @@ import { inferShapes } from '../model/shapes.js';
 import { validateConfig } from '../model/validate.js';
 import type { WeightsContents, WeightsTensor } from '../model/weights-file.js';
 import { describeFsError } from '../util/atomic-write.js';
-import { INITIALIZER_NAMES, kerasLayerPaths } from './keras-config.js';
-import { decodeKerasWeights, H5Problem } from './keras-h5.js';
+import { INITIALIZER_NAMES, kerasLayerPaths, OPTIMIZER_CLASSES, optimizerSlotGroups } from './keras-config.js';
+import { decodeKerasWeights, H5Problem, type ReadVars } from './keras-h5.js';
 import { listZip, readZipMember, ZipProblem } from './keras-zip.js';
 import type { ImportOptions } from './tfjs-import.js';
 
@@ -237,11 +237,36 @@ export async function importKerasModel(path: string, options: ImportOptions = {}
     if (e instanceof CnnError) throw new CnnError('ERR_IMPORT', e.message);
     throw e;
   }
-  return { config, tensors: await readTensors(path, members.get('model.weights.h5')!, config, converted.classes) };
+  const { tensors, optimizer } = await readTensors(path, members.get('model.weights.h5')!, config, converted.classes);
+  // The optimizer's state comes along when it is the one the config trains with, so `cnn train --resume`
+  // continues where Keras stopped; anything that does not line up is left out (training starts it afresh).
+  const compiled = String(((top.compile_config as Json | undefined)?.optimizer as Json | undefined)?.class_name);
+  const state = compiled === OPTIMIZER_CLASSES[config.optimizer.type] ? optimizerState(config, tensors, optimizer) : undefined;
+  return state ? { config, tensors, optimizer: state } : { config, tensors };
 }
 
-async function readTensors(path: string, h5: Uint8Array, config: ModelConfig, classes: string[]): Promise<WeightsTensor[]> {
-  let vars: Awaited<ReturnType<typeof decodeKerasWeights>>;
+function optimizerState(config: ModelConfig, tensors: WeightsTensor[], saved: ReadVars['optimizer']): WeightsContents['optimizer'] {
+  if (!saved) return undefined;
+  const groups = optimizerSlotGroups(config.optimizer);
+  const slots = groups.reduce((n, g) => n + g.length, 0);
+  const trainable = tensors.filter((t) => t.trainable);
+  if (saved.vars.length !== slots * trainable.length) return undefined;
+  const state: WeightsTensor[] = [];
+  let k = 0;
+  for (const group of groups) {
+    for (const t of trainable) {
+      for (const slot of group) {
+        const v = saved.vars[k++];
+        if (v.shape.join(',') !== t.shape.join(',')) return undefined;
+        state.push({ name: `${t.name}/slot${slot}`, layer: t.layer, shape: [...t.shape], data: v.data });
+      }
+    }
+  }
+  return { type: config.optimizer.type, slots, iterations: saved.iterations, state };
+}
+
+async function readTensors(path: string, h5: Uint8Array, config: ModelConfig, classes: string[]): Promise<{ tensors: WeightsTensor[]; optimizer: ReadVars['optimizer'] }> {
+  let vars: ReadVars;
   try {
     vars = await decodeKerasWeights(h5);
   } catch (e) {
@@ -269,5 +294,5 @@ async function readTensors(path: string, h5: Uint8Array, config: ModelConfig, cl
       tensors.push({ name: `${layer.name}/${p.name}`, layer: layer.name, shape: [...p.shape], data: v.data, trainable: p.trainable });
     });
   });
-  return tensors;
+  return { tensors, optimizer: vars.optimizer };
 }
