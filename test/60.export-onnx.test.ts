@@ -76,6 +76,6 @@ test('cnn export refuses a wrong --out or --format with a usage error', async ()
   const weights = join(dir, 'bad.bin');
   await makeWeightsFile(GLOBAL_POOL_CONFIG, weights);
   await assert.rejects(exportModel({ weights, format: 'onnx', out: join(dir, 'x.pb') }), /--out must name a \.onnx file/);
-  await assert.rejects(exportModel({ weights, format: 'keras', out: join(dir, 'x') }), /--format must be one of onnx, tfjs/);
+  await assert.rejects(exportModel({ weights, format: 'pytorch', out: join(dir, 'x') }), /--format must be one of onnx, tfjs, keras/);
   await assert.rejects(exportModel({ weights: join(dir, 'missing.bin'), format: 'onnx', out: join(dir, 'x.onnx') }), /missing\.bin/);
 });

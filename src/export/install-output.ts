@@ -12,11 +12,16 @@ import { usageError } from '../errors.js';
 import { removeStaleTemporaries, syncDirectory, temporaryPathFor } from '../util/atomic-write.js';
 import { TFJS_MODEL_FILE, TFJS_WEIGHTS_FILE } from './tfjs.js';
 
-export type ExportKind = 'onnx' | 'tfjs';
+export type ExportKind = 'onnx' | 'tfjs' | 'keras';
 
 /** ONNX files begin with ir_version (field 1) then producer_name (field 2): cnn writes "cnn" there. */
 function looksLikeCnnOnnx(head: Buffer): boolean {
   return head.length > 8 && head[0] === 0x08 && head.subarray(0, 16).includes(Buffer.from([0x12, 0x03, 0x63, 0x6e, 0x6e]));
+}
+
+/** cnn's .keras files start with a stored metadata.json whose third key is "cnn" (see export/keras.ts). */
+function looksLikeCnnKeras(head: Buffer): boolean {
+  return head.subarray(0, 4).equals(Buffer.from('PK\x03\x04', 'latin1')) && head.includes('metadata.json{"keras_version"') && head.includes(',"cnn":{');
 }
 
 async function tfjsFolderProblem(dir: string): Promise<string | undefined> {
@@ -40,7 +45,8 @@ export async function replaceProblem(target: string, kind: ExportKind): Promise<
   if (kind === 'tfjs') return st.isDirectory() ? tfjsFolderProblem(target) : 'it is a file, not a folder';
   if (st.isDirectory()) return 'it is a folder';
   if (!st.isFile()) return 'it is not a regular file';
-  const head = await readFile(target).then((b) => b.subarray(0, 16), () => Buffer.alloc(0));
+  const head = await readFile(target).then((b) => b.subarray(0, 160), () => Buffer.alloc(0));
+  if (kind === 'keras') return looksLikeCnnKeras(head) ? undefined : 'it is not a .keras file written by cnn export';
   return looksLikeCnnOnnx(head) ? undefined : 'it is not an ONNX file written by cnn export';
 }
 

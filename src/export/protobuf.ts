@@ -83,6 +83,15 @@ export class ProtoWriter {
     return this;
   }
 
+  /** A single double field (wire type 1, fixed 64-bit), e.g. an Event's wall_time. */
+  double(field: number, value: number): this {
+    this.tag(field, 1);
+    const buf = new Uint8Array(8);
+    new DataView(buf.buffer).setFloat64(0, value, true);
+    this.push(buf);
+    return this;
+  }
+
   finish(): Uint8Array {
     const out = new Uint8Array(this.length);
     let at = 0;

@@ -26,6 +26,7 @@ import { whyNotWritable } from '../../util/writable-probe.js';
 import { ProgressLine } from '../progress.js';
 import { parseIntOption, parseNumberOption } from '../parse.js';
 import { createSpinner } from '../spinner.js';
+import { logEpoch, openLogdir } from '../../tensorboard/train-logdir.js';
 
 interface TrainOptions {
   config?: string;
@@ -39,6 +40,7 @@ interface TrainOptions {
   resume?: string;
   dataDir?: string;
   plot?: string;
+  logdir?: string;
   json?: boolean;
 }
 
@@ -165,6 +167,7 @@ export async function trainAction(opts: TrainOptions): Promise<number> {
       if (resumed.optimizer) restoreOptimizer(net, resumed.optimizer, config.optimizer.type, opts.resume!);
     }
     spinner.stop();
+    const tensorboard = opts.logdir !== undefined ? openLogdir(opts.logdir, config) : undefined;
 
     const progress = new ProgressLine({ stream: stdout });
     // Kept until the end, so a signal during the last save does not kill the process mid-write.
@@ -187,6 +190,8 @@ export async function trainAction(opts: TrainOptions): Promise<number> {
             if (!json) progress.update(step, { accuracy: m.accuracy, loss: m.loss });
           },
           epochEnd: async (record) => {
+            const logProblem = tensorboard && logEpoch(tensorboard, net, config, record); // on disk before the epoch is reported
+            if (logProblem) stderr.write(`\ncnn: warning: ${logProblem}\n`);
             if (json) {
               stdout.write(`${JSON.stringify({ event: 'epoch', ...roundRecord(record) })}\n`);
             } else {
@@ -229,6 +234,7 @@ export async function trainAction(opts: TrainOptions): Promise<number> {
       else stdout.write(`Saved weights to ${out}\n`);
       return ExitCode.ok;
     } finally {
+      tensorboard?.close();
       stop.dispose();
     }
   }
@@ -274,6 +280,7 @@ export function trainCommand(): Command {
     .option('--resume <file>', 'continue an interrupted or finished run from its checkpoint')
     .option('--data-dir <dir>', 'a folder holding the four IDX files of the dataset')
     .option('--plot <file.png>', 'draw loss and accuracy per epoch into a PNG')
+    .option('--logdir <dir>', 'write TensorBoard logs (DIR/train, DIR/validation) as Keras\'s TensorBoard callback does')
     .option('--json', 'one JSON object per epoch instead of the progress line')
     .action(async (opts: TrainOptions) => {
       const code = await trainAction(opts);
