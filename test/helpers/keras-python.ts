@@ -12,7 +12,14 @@ export const pythonDir = join(packageRoot, 'test', 'python');
 
 let found: { python?: string; reason?: string } | undefined;
 
+/** Under CNN_KERAS_REQUIRED=1 (CI, after it installed the venv) a missing Keras fails the test instead. */
 export function kerasPython(): { python?: string; reason?: string } {
+  const result = findKerasPython();
+  if (result.reason && process.env.CNN_KERAS_REQUIRED === '1') throw new Error(`CNN_KERAS_REQUIRED=1 but ${result.reason}`);
+  return result;
+}
+
+function findKerasPython(): { python?: string; reason?: string } {
   if (found) return found;
   const candidates = process.env.CNN_KERAS_PYTHON ? [process.env.CNN_KERAS_PYTHON] : [join(packageRoot, '.venv-keras', 'bin', 'python'), '/tmp/keras-venv/bin/python'];
   const python = candidates.find((p) => existsSync(p));

@@ -10,11 +10,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import type { ModelConfig } from '../src/model/config.js';
-import { loadTrainedModel } from '../src/train/model.js';
-import { runCli } from './helpers/cli.js';
-import { kerasPython, readF32, runPython, writeF32 } from './helpers/keras-python.js';
-import { EVERYTHING_CONFIG, cnnOutputs, maxAbsDiff, mnistTestImages, preprocess, spreadBetweenImages } from './fixtures/viz/models.js';
+import type { ModelConfig } from '../../src/model/config.js';
+import { loadTrainedModel } from '../../src/train/model.js';
+import { runCli } from '../helpers/cli.js';
+import { kerasPython, readF32, runPython, writeF32 } from '../helpers/keras-python.js';
+import { EVERYTHING_CONFIG, cnnOutputs, maxAbsDiff, mnistTestImages, preprocess, spreadBetweenImages } from '../fixtures/viz/models.js';
 
 const home = mkdtempSync(join(tmpdir(), 'cnn-keras-real-'));
 const env = { CNN_HOME: home, CNN_THREADS: '2' };
@@ -189,7 +189,7 @@ for (const optimizer of STEP_OPTIMIZERS) {
     exportKeras(weights, model);
     // cnn's next step, on 32 test images, from the same state.
     const { config, net, contents } = await loadTrainedModel(weights);
-    const { restoreOptimizer } = await import('../src/train/network-state.js');
+    const { restoreOptimizer } = await import('../../src/train/network-state.js');
     restoreOptimizer(net, contents.optimizer!, config.optimizer.type, weights);
     const n = 32;
     const { images, labels } = mnistTestImages(n);
@@ -230,7 +230,7 @@ test("a Keras model's optimizer state comes along: cnn's next step equals Keras'
   assert.ok(contents.optimizer, 'the imported file holds the optimizer state');
   assert.equal(contents.optimizer.type, 'adam');
   assert.equal(contents.optimizer.iterations, 15, '3 epochs of 100 images in batches of 20');
-  const { restoreOptimizer } = await import('../src/train/network-state.js');
+  const { restoreOptimizer } = await import('../../src/train/network-state.js');
   restoreOptimizer(net, contents.optimizer, 'adam', weights);
   const n = 32;
   await net.trainBatches(images.subarray(0, n * 784), labels.subarray(0, n), Int32Array.from({ length: n }, (_, i) => i), { batchSize: n, scale: config.preprocessing.rescale, offset: 0 }, null, new Int32Array(1));
