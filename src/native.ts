@@ -53,6 +53,8 @@ export interface NativeNetwork {
   optimizerSlots(): number;
   getIterations(): number;
   setIterations(n: number): void;
+  /** From the next batch on; CnnError ERR_BAD_OPTION unless finite and >= 0, ERR_BUSY while training. */
+  setLearningRate(lr: number): void;
   getSlot(i: number, slot: number): Float32Array;
   setSlot(i: number, slot: number, data: Float32Array): void;
   numClasses(): number;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <memory>
 #include <vector>
 
@@ -54,6 +55,7 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
   Napi::Value OptimizerSlots(const Napi::CallbackInfo& info);
   Napi::Value GetIterations(const Napi::CallbackInfo& info);
   Napi::Value SetIterations(const Napi::CallbackInfo& info);
+  Napi::Value SetLearningRate(const Napi::CallbackInfo& info);
   Napi::Value GetSlot(const Napi::CallbackInfo& info);
   Napi::Value SetSlot(const Napi::CallbackInfo& info);
   Napi::Value NumClasses(const Napi::CallbackInfo& info);
@@ -74,8 +76,20 @@ class KeepAlive {
   std::vector<Napi::ObjectReference> refs_;
 };
 
+// The core's cross-entropy reads probs[label] unchecked: every label is checked here, on the main
+// thread, before a worker sees it (one pass over a byte per example).
+void require_labels_below(Napi::Env env, const uint8_t* labels, size_t count, int classes) {
+  for (size_t i = 0; i < count; ++i) {
+    if (labels[i] >= classes) {
+      throw make_error(env, "ERR_BAD_INPUT",
+                       "labels[" + std::to_string(i) + "] is " + std::to_string(labels[i]) +
+                           ", not below the network's " + std::to_string(classes) + " classes");
+    }
+  }
+}
+
 DataView read_data(const Napi::CallbackInfo& info, size_t images_arg, size_t labels_arg, const Napi::Object& opts,
-                   size_t example_size, KeepAlive& keep) {
+                   size_t example_size, int classes, KeepAlive& keep) {
   Napi::Env env = info.Env();
   auto images = require_uint8(info[images_arg], "images");
   auto labels = require_uint8(info[labels_arg], "labels");
@@ -86,6 +100,7 @@ DataView read_data(const Napi::CallbackInfo& info, size_t images_arg, size_t lab
           "images must hold labels.length examples of the network's input size");
   d.images = images.Data();
   d.labels = labels.Data();
+  require_labels_below(env, d.labels, d.count, classes);
   d.scale = static_cast<float>(get_number(opts, "scale", 1.0));
   d.offset = static_cast<float>(get_number(opts, "offset", 0.0));
   keep.hold(images);
@@ -247,6 +262,7 @@ Napi::Function NetworkWrap::Define(Napi::Env env) {
                          InstanceMethod("optimizerSlots", &NetworkWrap::OptimizerSlots),
                          InstanceMethod("getIterations", &NetworkWrap::GetIterations),
                          InstanceMethod("setIterations", &NetworkWrap::SetIterations),
+                         InstanceMethod("setLearningRate", &NetworkWrap::SetLearningRate),
                          InstanceMethod("getSlot", &NetworkWrap::GetSlot),
                          InstanceMethod("setSlot", &NetworkWrap::SetSlot),
                          InstanceMethod("numClasses", &NetworkWrap::NumClasses),
@@ -317,6 +333,19 @@ Napi::Value NetworkWrap::SetIterations(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// setLearningRate(lr): from the next batch on. Refused while a worker trains (it reads the rate).
+Napi::Value NetworkWrap::SetLearningRate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  require_idle(env);
+  require(env, info.Length() == 1 && info[0].IsNumber(), "setLearningRate(lr) takes a number");
+  double lr = info[0].As<Napi::Number>().DoubleValue();
+  if (!(std::isfinite(lr) && lr >= 0)) {
+    throw make_error(env, "ERR_BAD_OPTION", "the learning rate must be a finite number >= 0, got " + std::to_string(lr));
+  }
+  guarded(env, [&] { net_->set_learning_rate(lr); return 0; });
+  return env.Undefined();
+}
+
 Napi::Value NetworkWrap::GetSlot(const Napi::CallbackInfo& info) {
   require_idle(info.Env());
   size_t i = check_param(info, 0);
@@ -356,7 +385,7 @@ Napi::Value NetworkWrap::TrainBatches(const Napi::CallbackInfo& info) {
   require_idle(env);
   Napi::Object opts = info[3].As<Napi::Object>();
   KeepAlive scratch;
-  DataView data = read_data(info, 0, 1, opts, net_->input_size(), scratch);
+  DataView data = read_data(info, 0, 1, opts, net_->input_size(), net_->num_classes(), scratch);
   auto order = require_int32(info[2], "order");
   auto cancel = require_int32(info[5], "cancel");
   require(env, cancel.ElementLength() >= 1, "cancel must hold at least one element");
@@ -386,7 +415,7 @@ Napi::Value NetworkWrap::Evaluate(const Napi::CallbackInfo& info) {
   require_idle(env);
   Napi::Object opts = info[2].As<Napi::Object>();
   KeepAlive scratch;
-  DataView data = read_data(info, 0, 1, opts, net_->input_size(), scratch);
+  DataView data = read_data(info, 0, 1, opts, net_->input_size(), net_->num_classes(), scratch);
   int batch_size = get_int(opts, "batchSize", 256);
   require(env, batch_size >= 1 && batch_size <= 65536, "batchSize must be between 1 and 65536");
   auto* worker = new EvalWorker(env, this, data, batch_size, get_bool(opts, "probs", false));

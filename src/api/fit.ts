@@ -123,7 +123,7 @@ export async function runFit(model: Sequential, x: unknown, y: unknown, args: Fi
       };
       // One native job for [first, last); null when the loss stopped being finite.
       const runBatches = async (first: number, last: number): Promise<'ok' | 'cancelled' | 'non-finite'> => {
-        const net: NativeNetwork = model.native(); // fetched each time: a learning-rate change may rebuild it
+        const net: NativeNetwork = model.native();
         const p = model.normalizedConfig.preprocessing;
         try {
           const t = await net.trainBatches(data.images, data.labels, order, { batchSize, scale: p.rescale, offset: p.offset, firstBatch: first, lastBatch: last }, null, cancel);

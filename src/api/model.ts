@@ -87,14 +87,13 @@ export class Layer {
 }
 
 /** Keras's native learning-rate setter, when the addon has one (see the report: not yet). */
-type NetworkWithLr = NativeNetwork & { setLearningRate?: (lr: number) => void };
 
 export class Sequential {
   /** Set to true (by a callback, or between batches) to end fit after the current batch. */
   stopTraining = false;
   private cfg: ModelConfig;
   private compiled: boolean;
-  private net: NetworkWithLr | undefined;
+  private net: NativeNetwork | undefined;
   private layerList: Layer[] | undefined;
   /** @internal Finished epochs and their history, stored in saved files for resuming (as cnn train does). */
   trainingState: TrainState;
@@ -181,7 +180,7 @@ export class Sequential {
   }
 
   /** @internal The native network, built on first use. */
-  native(): NetworkWithLr {
+  native(): NativeNetwork {
     this.net ??= buildNetwork(this.cfg);
     return this.net;
   }
@@ -201,23 +200,10 @@ export class Sequential {
     if (typeof lr !== 'number' || !(lr > 0) || !Number.isFinite(lr)) {
       throw usageError('ERR_BAD_OPTION', `optimizer.learningRate must be a finite number > 0, got ${String(lr)}`);
     }
+    // The native optimizer keeps its slots and step count: training continues from the next batch.
+    // First, so that a refusal (ERR_BUSY while a batch runs) leaves the config as it was.
+    this.net?.setLearningRate(lr);
     this.cfg = { ...this.cfg, optimizer: { ...this.cfg.optimizer, learning_rate: lr } };
-    const net = this.net;
-    if (!net) return;
-    if (typeof net.setLearningRate === 'function') {
-      net.setLearningRate(lr);
-      return;
-    }
-    // No native setter yet: a network built with the new rate takes over the weights, the optimizer's
-    // slots and its step count. Dropout masks depend on (seed, step), so training continues exactly.
-    const fresh = buildNetwork(this.cfg) as NetworkWithLr;
-    const slots = net.optimizerSlots();
-    net.params().forEach((p, i) => {
-      fresh.setParam(i, net.getParam(i));
-      if (p.trainable) for (let s = 0; s < slots; s++) fresh.setSlot(i, s, net.getSlot(i, s));
-    });
-    fresh.setIterations(net.getIterations());
-    this.net = fresh;
   }
 
   /** Every weight, in layer order (kernel before bias; BatchNormalization's moving statistics too). */
