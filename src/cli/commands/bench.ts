@@ -52,7 +52,7 @@ export async function benchTrain(opts: { config: string; batches: number; thread
   if (opts.threads !== undefined) native.setThreads(opts.threads, '--threads');
   const resolved = resolveConfig(opts.config);
   const config = { ...resolved.config, ...(opts.batchSize ? { batch_size: opts.batchSize } : {}) };
-  const dataset = await datasetForConfig(config, { configDir: configDirOf(resolved.path), json: true });
+  const dataset = await datasetForConfig(config, { configDir: configDirOf(resolved.path) });
   const net = buildNetwork(config);
   const bs = config.batch_size;
   const scale = config.preprocessing.rescale;

@@ -6,6 +6,7 @@ import { loadTrainedModel } from '../../train/model.js';
 import { confusionMatrix, formatConfusion, perClassAccuracy, type Evaluation } from '../../train/metrics.js';
 import { evaluateSet } from '../../train/trainer.js';
 import { createSpinner } from '../spinner.js';
+import { spinnerCallbacks } from '../dataset-spinner.js';
 import { usageError } from '../../errors.js';
 import { warnIfOtherDataset } from '../warning.js';
 
@@ -27,7 +28,7 @@ export async function evaluateWeights(opts: EvalOptions): Promise<Evaluation & {
   spinner.stop();
   warnIfOtherDataset(opts.weights, config, opts.dataset, 'evaluating it');
   spinner.start('Loading the dataset');
-  const dataset = await datasetForConfig(config, { name: opts.dataset, dataDir: opts.dataDir, json: opts.json });
+  const dataset = await datasetForConfig(config, { name: opts.dataset, dataDir: opts.dataDir, ...spinnerCallbacks(spinner) });
   const size = config.input_shape.reduce((a, b) => a * b, 1);
   if (dataset.test.height * dataset.test.width * dataset.test.channels !== size) {
     spinner.stop();

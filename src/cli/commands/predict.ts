@@ -6,6 +6,7 @@ import { loadTrainedModel } from '../../train/model.js';
 import { argmaxRow } from '../../train/metrics.js';
 import { parseIntOption } from '../parse.js';
 import { createSpinner } from '../spinner.js';
+import { spinnerCallbacks } from '../dataset-spinner.js';
 import { warnIfOtherDataset } from '../warning.js';
 
 interface PredictOptions {
@@ -43,7 +44,7 @@ export function predictCommand(): Command {
       spinner.stop();
       warnIfOtherDataset(opts.weights, config, opts.dataset, 'predicting');
       spinner.start('Loading the dataset');
-      const dataset = await datasetForConfig(config, { name: opts.dataset, dataDir: opts.dataDir, json: opts.json });
+      const dataset = await datasetForConfig(config, { name: opts.dataset, dataDir: opts.dataDir, ...spinnerCallbacks(spinner) });
       spinner.stop();
       const indices = requested.map((i) => parseIntOption('--index', String(i), 0, dataset.test.count - 1));
       const size = dataset.test.height * dataset.test.width * dataset.test.channels;
