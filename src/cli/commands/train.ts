@@ -26,6 +26,7 @@ import { whyNotWritable } from '../../util/writable-probe.js';
 import { ProgressLine } from '../progress.js';
 import { parseIntOption, parseNumberOption } from '../parse.js';
 import { createSpinner } from '../spinner.js';
+import { spinnerCallbacks } from '../dataset-spinner.js';
 
 interface TrainOptions {
   config?: string;
@@ -150,7 +151,7 @@ export async function trainAction(opts: TrainOptions): Promise<number> {
 
   async function runTraining(): Promise<number> {
     spinner.start(`Loading the dataset`);
-    const dataset = await datasetForConfig(config, { dataDir: opts.dataDir, configDir: configDirOf(configPath), json });
+    const dataset = await datasetForConfig(config, { dataDir: opts.dataDir, configDir: configDirOf(configPath), ...spinnerCallbacks(spinner) });
     spinner.succeed(`Loaded ${dataset.name}: ${dataset.train.count} training and ${dataset.test.count} test images`);
     const expected = config.input_shape.reduce((a, b) => a * b, 1);
     if (dataset.train.height * dataset.train.width * dataset.train.channels !== expected) {
@@ -177,7 +178,7 @@ export async function trainAction(opts: TrainOptions): Promise<number> {
     const plan = { epochs: config.epochs, batchSize: config.batch_size, shuffle: config.shuffle, seed: config.seed, scale: config.preprocessing.rescale, offset: config.preprocessing.offset };
     const save = async () => outputs.save(saveContents(net, config, state, limit), state);
     try {
-      let status: 'done' | 'cancelled';
+      let status: 'done' | 'cancelled' | 'stopped';
       try {
         status = await train(net, plan, trainSet, validation, state, {
           epochStart: (epoch, epochs, steps) => {
