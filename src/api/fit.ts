@@ -8,7 +8,7 @@
  * a callback resumes where it was saved.
  */
 import { CnnError, ExitCode, usageError } from '../errors.js';
-import { stepsPerEpoch, train, type EpochRecord, type ExampleSet, type RunningMetrics } from '../train/trainer.js';
+import { stepsPerEpoch, train, type EpochRecord, type ExampleSet, type RunningMetrics, type TrainEvents } from '../train/trainer.js';
 import { CallbackList, History, type CallbackHooks, type Logs } from './callbacks.js';
 import { readExamples, takeFirst, type ImageInput, type LabelInput, type TrainingData } from './inputs.js';
 import { isPlainObject } from './keys.js';
@@ -157,4 +157,14 @@ function logsOf(record: EpochRecord, withAccuracy: boolean): Logs {
   if (record.val_loss !== undefined) logs.val_loss = record.val_loss;
   if (withAccuracy && record.val_accuracy !== undefined) logs.val_accuracy = record.val_accuracy;
   return logs;
+}
+
+/**
+ * @internal `cnn train`'s entry to the loop: trains the model from model.trainingState (which may stand in
+ * the middle of an epoch) to its config's epochs, with the CLI's events (progress line, saving each epoch).
+ */
+export function trainModel(model: Sequential, data: ExampleSet, validation: ExampleSet | undefined, events: TrainEvents, cancel: Int32Array) {
+  const c = model.normalizedConfig;
+  const plan = { epochs: c.epochs, batchSize: c.batch_size, shuffle: c.shuffle, seed: c.seed, scale: c.preprocessing.rescale, offset: c.preprocessing.offset };
+  return train(model.native(), plan, data, validation, model.trainingState, events, cancel);
 }

@@ -8,7 +8,7 @@ import type { LayerConfig, ModelConfig } from '../model/config.js';
 import { modelParams } from '../model/params.js';
 import { formatSummary } from '../model/summary.js';
 import { validateConfig } from '../model/validate.js';
-import { writeWeightsFile } from '../model/weights-file.js';
+import { writeWeightsFile, type WeightsContents } from '../model/weights-file.js';
 import { loadNative, type NativeNetwork } from '../native.js';
 import { buildNetwork } from '../train/model.js';
 import { captureOptimizer, captureParams } from '../train/network-state.js';
@@ -267,13 +267,18 @@ export class Sequential {
   /** Writes the weights file (atomically, checksummed): config, weights, optimizer state, training state. */
   async save(path: string): Promise<void> {
     if (typeof path !== 'string' || path === '') throw usageError('ERR_BAD_OPTION', 'save(path): path must be a non-empty string');
+    await writeWeightsFile(path, this.weightsContents());
+  }
+
+  /** @internal What save() writes: config, weights, optimizer state, training state (`limit`: cnn train --limit). */
+  weightsContents(limit: number | null = null): WeightsContents {
     const net = this.native();
-    await writeWeightsFile(path, {
+    return {
       config: this.cfg,
       tensors: captureParams(net),
       optimizer: captureOptimizer(net, this.cfg.optimizer.type),
-      training: { ...this.trainingState, limit: null, threads: loadNative().info().threads },
-    });
+      training: { ...this.trainingState, limit, threads: loadNative().info().threads },
+    };
   }
 
   /** @internal */
