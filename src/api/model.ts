@@ -12,7 +12,7 @@ import { writeWeightsFile, type WeightsContents } from '../model/weights-file.js
 import { loadNative, type NativeNetwork } from '../native.js';
 import { buildNetwork } from '../train/model.js';
 import { captureOptimizer, captureParams } from '../train/network-state.js';
-import { initialState, type TrainState } from '../train/trainer.js';
+import { evaluateSet, initialState, type ExampleSet, type TrainState } from '../train/trainer.js';
 import type { History } from './callbacks.js';
 import { runFit, type FitArgs } from './fit.js';
 import { readExamples, readImages, takeFirst, type ImageInput, type LabelInput, type TrainingData } from './inputs.js';
@@ -268,6 +268,12 @@ export class Sequential {
   async save(path: string): Promise<void> {
     if (typeof path !== 'string' || path === '') throw usageError('ERR_BAD_OPTION', 'save(path): path must be a non-empty string');
     await writeWeightsFile(path, this.weightsContents());
+  }
+
+  /** @internal Loss, accuracy and (with probs) the class probabilities of an example set in one pass (cnn eval). */
+  evaluateExamples(set: ExampleSet, probs = false): ReturnType<typeof evaluateSet> {
+    const p = this.cfg.preprocessing;
+    return evaluateSet(this.native(), set, { scale: p.rescale, offset: p.offset }, probs);
   }
 
   /** @internal What save() writes: config, weights, optimizer state, training state (`limit`: cnn train --limit). */
