@@ -59,8 +59,9 @@ export interface NativeNetwork {
   setSlot(i: number, slot: number, data: Float32Array): void;
   numClasses(): number;
   inputSize(): number;
+  /** images: uint8 pixels (the batch gets pixel * scale + offset) or float32 rows used as they are. */
   trainBatches(
-    images: Uint8Array,
+    images: Uint8Array | Float32Array,
     labels: Uint8Array,
     order: Int32Array,
     options: { batchSize: number; scale: number; offset: number; firstBatch?: number; lastBatch?: number },
@@ -68,7 +69,7 @@ export interface NativeNetwork {
     cancel: Int32Array,
   ): Promise<TrainProgressTotals>;
   evaluate(
-    images: Uint8Array,
+    images: Uint8Array | Float32Array,
     labels: Uint8Array,
     options: { batchSize?: number; scale: number; offset: number; probs?: boolean },
   ): Promise<EvalTotals>;

@@ -19,9 +19,11 @@ namespace cnn_addon {
 
 namespace {
 
-// What a worker reads: examples are uint8 pixels, turned into floats one batch at a time.
+// What a worker reads: examples are uint8 pixels, turned into floats (pixel * scale + offset) one batch at
+// a time, or float32 rows already preprocessed by the caller (`floats`), copied into the batch as they are.
 struct DataView {
   const uint8_t* images = nullptr;
+  const float* floats = nullptr;
   const uint8_t* labels = nullptr;
   size_t example_size = 0;
   size_t count = 0;
@@ -91,21 +93,43 @@ void require_labels_below(Napi::Env env, const uint8_t* labels, size_t count, in
 DataView read_data(const Napi::CallbackInfo& info, size_t images_arg, size_t labels_arg, const Napi::Object& opts,
                    size_t example_size, int classes, KeepAlive& keep) {
   Napi::Env env = info.Env();
-  auto images = require_uint8(info[images_arg], "images");
+  const Napi::Value& pixels = info[images_arg];
+  const bool floats = pixels.IsTypedArray() && pixels.As<Napi::TypedArray>().TypedArrayType() == napi_float32_array;
   auto labels = require_uint8(info[labels_arg], "labels");
   DataView d;
   d.example_size = example_size;
   d.count = labels.ElementLength();
-  require(env, images.ElementLength() == d.count * example_size,
-          "images must hold labels.length examples of the network's input size");
-  d.images = images.Data();
+  size_t elements = 0;
+  if (floats) {
+    auto images = pixels.As<Napi::Float32Array>();
+    elements = images.ElementLength();
+    d.floats = images.Data();
+  } else {
+    require(env, pixels.IsTypedArray() && pixels.As<Napi::TypedArray>().TypedArrayType() == napi_uint8_array,
+            "images must be a Uint8Array or a Float32Array");
+    auto images = pixels.As<Napi::Uint8Array>();
+    elements = images.ElementLength();
+    d.images = images.Data();
+  }
+  require(env, elements == d.count * example_size, "images must hold labels.length examples of the network's input size");
   d.labels = labels.Data();
   require_labels_below(env, d.labels, d.count, classes);
   d.scale = static_cast<float>(get_number(opts, "scale", 1.0));
   d.offset = static_cast<float>(get_number(opts, "offset", 0.0));
-  keep.hold(images);
+  keep.hold(pixels);
   keep.hold(labels);
   return d;
+}
+
+// Gathers examples idx[0..n) into the float batch `out`, from either kind of data.
+void gather(const DataView& d, const int32_t* idx, int n, float* out) {
+  if (!d.floats) {
+    cnn::assemble_batch(d.images, d.example_size, idx, n, d.scale, d.offset, out);
+    return;
+  }
+  for (int i = 0; i < n; ++i)
+    std::copy(d.floats + size_t(idx[i]) * d.example_size, d.floats + (size_t(idx[i]) + 1) * d.example_size,
+              out + size_t(i) * d.example_size);
 }
 
 class TrainWorker : public Napi::AsyncProgressQueueWorker<TrainProgress> {
@@ -141,7 +165,7 @@ class TrainWorker : public Napi::AsyncProgressQueueWorker<TrainProgress> {
         if (idx < 0 || size_t(idx) >= data_.count) throw cnn::Error(cnn::kErrInvalidArgument, "order holds an index out of range");
         y[i] = data_.labels[idx];
       }
-      cnn::assemble_batch(data_.images, data_.example_size, order_ + start, n, data_.scale, data_.offset, x.data());
+      gather(data_, order_ + start, n, x.data());
       cnn::BatchResult r = net.train_batch(x.data(), y.data(), n);
       state_.batches += 1;
       state_.seen += n;
@@ -218,7 +242,7 @@ class EvalWorker : public Napi::AsyncWorker {
         idx[i] = int32_t(start + i);
         y[i] = data_.labels[start + i];
       }
-      cnn::assemble_batch(data_.images, data_.example_size, idx.data(), n, data_.scale, data_.offset, x.data());
+      gather(data_, idx.data(), n, x.data());
       cnn::BatchResult r =
           net.evaluate_batch(x.data(), y.data(), n, want_probs_ ? probs_.data() + start * classes : nullptr);
       loss_sum_ += r.loss * n;

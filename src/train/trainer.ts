@@ -23,7 +23,8 @@ export interface TrainPlan {
 }
 
 export interface ExampleSet {
-  images: Uint8Array;
+  /** uint8 pixels (the plan's scale and offset make them floats) or float32 rows, already preprocessed. */
+  images: Uint8Array | Float32Array;
   labels: Uint8Array;
   count: number;
 }
