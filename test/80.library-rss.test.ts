@@ -4,7 +4,7 @@
  * freed by its N-API finalizer (native/addon/network_wrap.cc holds it in a unique_ptr).
  *
  * glibc's dynamic mmap threshold keeps freed network buffers in fragmented heap arenas instead of
- * returning them, so without a fixed threshold RSS grew by about 230 MB over these cycles although every
+ * returning them, so without a fixed threshold RSS grew by 230 to 400 MB over these cycles although every
  * network was freed. The addon fixes the threshold at 128 KiB when it loads (native/addon/addon.cc), so
  * the second test runs with the default environment and holds the same bound (measured: about 0 MB).
  */
