@@ -53,12 +53,15 @@ export interface NativeNetwork {
   optimizerSlots(): number;
   getIterations(): number;
   setIterations(n: number): void;
+  /** From the next batch on; CnnError ERR_BAD_OPTION unless finite and >= 0, ERR_BUSY while training. */
+  setLearningRate(lr: number): void;
   getSlot(i: number, slot: number): Float32Array;
   setSlot(i: number, slot: number, data: Float32Array): void;
   numClasses(): number;
   inputSize(): number;
+  /** images: uint8 pixels (the batch gets pixel * scale + offset) or float32 rows used as they are. */
   trainBatches(
-    images: Uint8Array,
+    images: Uint8Array | Float32Array,
     labels: Uint8Array,
     order: Int32Array,
     options: { batchSize: number; scale: number; offset: number; firstBatch?: number; lastBatch?: number },
@@ -66,7 +69,7 @@ export interface NativeNetwork {
     cancel: Int32Array,
   ): Promise<TrainProgressTotals>;
   evaluate(
-    images: Uint8Array,
+    images: Uint8Array | Float32Array,
     labels: Uint8Array,
     options: { batchSize?: number; scale: number; offset: number; probs?: boolean },
   ): Promise<EvalTotals>;

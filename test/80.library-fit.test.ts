@@ -60,8 +60,8 @@ test('an AbortSignal stops fit within one batch; the model stays usable', async 
   const controller = new AbortController();
   let atAbort = -1;
   const timer = setTimeout(() => {
+    controller.abort(); // first: a batch of 8 takes microseconds, so reading first could miss several
     atAbort = model.optimizer.iterations;
-    controller.abort();
   }, 150);
   const started = Date.now();
   await assert.rejects(model.fit(data, { epochs: 50, batchSize: 8, verbose: 0, signal: controller.signal }), code('ERR_ABORTED'));
@@ -138,7 +138,8 @@ test('batch hooks are awaited in order; stopTraining set in onBatchEnd ends fit 
 
 test('bad input is one CnnError naming what is wrong', async () => {
   const model = tinyModel();
-  await assert.rejects(model.fit(new Float32Array(64), new Uint8Array(1)), (e: Error) => code('ERR_UNSUPPORTED_INPUT')(e) && /float inputs are not supported yet/.test(e.message));
+  await assert.rejects(model.fit(new Float64Array(64) as never, new Uint8Array(1)), (e: Error) => code('ERR_UNSUPPORTED_INPUT')(e) && /is a Float64Array: give preprocessed floats as a Float32Array/.test(e.message));
+  await assert.rejects(model.fit(new Float32Array(64).fill(NaN, 7), new Uint8Array(1)), /fit\(x\)\[7\] is NaN; float inputs must be finite numbers/);
   await assert.rejects(model.fit(new Uint8Array(64 * 2), new Uint8Array([0, 3])), /y\[1\] is 3, not below the model's 3 classes/);
   await assert.rejects(model.fit(new Uint8Array(100), new Uint8Array(1)), /not a whole number of \(8, 8, 1\) examples/);
   await assert.rejects(model.fit({ data: new Uint8Array(2 * 64), shape: [2, 4, 16, 1] }, [0, 1]), /examples of shape \(4, 16, 1\) but the model takes \(8, 8, 1\)/);

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <memory>
 #include <vector>
 
@@ -21,9 +22,11 @@ namespace {
 // The largest batch the workers take (TypeScript's batch_size range is the same).
 constexpr int kMaxBatch = 65536;
 
-// What a worker reads: examples are uint8 pixels, turned into floats one batch at a time.
+// What a worker reads: examples are uint8 pixels, turned into floats (pixel * scale + offset) one batch at
+// a time, or float32 rows already preprocessed by the caller (`floats`), copied into the batch as they are.
 struct DataView {
   const uint8_t* images = nullptr;
+  const float* floats = nullptr;
   const uint8_t* labels = nullptr;
   size_t example_size = 0;
   size_t count = 0;
@@ -57,6 +60,7 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
   Napi::Value OptimizerSlots(const Napi::CallbackInfo& info);
   Napi::Value GetIterations(const Napi::CallbackInfo& info);
   Napi::Value SetIterations(const Napi::CallbackInfo& info);
+  Napi::Value SetLearningRate(const Napi::CallbackInfo& info);
   Napi::Value GetSlot(const Napi::CallbackInfo& info);
   Napi::Value SetSlot(const Napi::CallbackInfo& info);
   Napi::Value NumClasses(const Napi::CallbackInfo& info);
@@ -77,23 +81,58 @@ class KeepAlive {
   std::vector<Napi::ObjectReference> refs_;
 };
 
+// The core's cross-entropy reads probs[label] unchecked: every label is checked here, on the main
+// thread, before a worker sees it (one pass over a byte per example).
+void require_labels_below(Napi::Env env, const uint8_t* labels, size_t count, int classes) {
+  for (size_t i = 0; i < count; ++i) {
+    if (labels[i] >= classes) {
+      throw make_error(env, "ERR_BAD_INPUT",
+                       "labels[" + std::to_string(i) + "] is " + std::to_string(labels[i]) +
+                           ", not below the network's " + std::to_string(classes) + " classes");
+    }
+  }
+}
+
 DataView read_data(const Napi::CallbackInfo& info, size_t images_arg, size_t labels_arg, const Napi::Object& opts,
-                   size_t example_size, KeepAlive& keep) {
+                   size_t example_size, int classes, KeepAlive& keep) {
   Napi::Env env = info.Env();
-  auto images = require_uint8(info[images_arg], "images");
+  const Napi::Value& pixels = info[images_arg];
+  const bool floats = pixels.IsTypedArray() && pixels.As<Napi::TypedArray>().TypedArrayType() == napi_float32_array;
   auto labels = require_uint8(info[labels_arg], "labels");
   DataView d;
   d.example_size = example_size;
   d.count = labels.ElementLength();
-  require(env, images.ElementLength() == d.count * example_size,
-          "images must hold labels.length examples of the network's input size");
-  d.images = images.Data();
+  size_t elements = 0;
+  if (floats) {
+    auto images = pixels.As<Napi::Float32Array>();
+    elements = images.ElementLength();
+    d.floats = images.Data();
+  } else {
+    require(env, pixels.IsTypedArray() && pixels.As<Napi::TypedArray>().TypedArrayType() == napi_uint8_array,
+            "images must be a Uint8Array or a Float32Array");
+    auto images = pixels.As<Napi::Uint8Array>();
+    elements = images.ElementLength();
+    d.images = images.Data();
+  }
+  require(env, elements == d.count * example_size, "images must hold labels.length examples of the network's input size");
   d.labels = labels.Data();
+  require_labels_below(env, d.labels, d.count, classes);
   d.scale = static_cast<float>(get_number(opts, "scale", 1.0));
   d.offset = static_cast<float>(get_number(opts, "offset", 0.0));
-  keep.hold(images);
+  keep.hold(pixels);
   keep.hold(labels);
   return d;
+}
+
+// Gathers examples idx[0..n) into the float batch `out`, from either kind of data.
+void gather(const DataView& d, const int32_t* idx, int n, float* out) {
+  if (!d.floats) {
+    cnn::assemble_batch(d.images, d.example_size, idx, n, d.scale, d.offset, out);
+    return;
+  }
+  for (int i = 0; i < n; ++i)
+    std::copy(d.floats + size_t(idx[i]) * d.example_size, d.floats + (size_t(idx[i]) + 1) * d.example_size,
+              out + size_t(i) * d.example_size);
 }
 
 class TrainWorker : public Napi::AsyncProgressQueueWorker<TrainProgress> {
@@ -129,7 +168,7 @@ class TrainWorker : public Napi::AsyncProgressQueueWorker<TrainProgress> {
         if (idx < 0 || size_t(idx) >= data_.count) throw cnn::Error(cnn::kErrInvalidArgument, "order holds an index out of range");
         y[i] = data_.labels[idx];
       }
-      cnn::assemble_batch(data_.images, data_.example_size, order_ + start, n, data_.scale, data_.offset, x.data());
+      gather(data_, order_ + start, n, x.data());
       cnn::BatchResult r = net.train_batch(x.data(), y.data(), n);
       state_.batches += 1;
       state_.seen += n;
@@ -206,7 +245,7 @@ class EvalWorker : public Napi::AsyncWorker {
         idx[i] = int32_t(start + i);
         y[i] = data_.labels[start + i];
       }
-      cnn::assemble_batch(data_.images, data_.example_size, idx.data(), n, data_.scale, data_.offset, x.data());
+      gather(data_, idx.data(), n, x.data());
       cnn::BatchResult r =
           net.evaluate_batch(x.data(), y.data(), n, want_probs_ ? probs_.data() + start * classes : nullptr);
       loss_sum_ += r.loss * n;
@@ -250,6 +289,7 @@ Napi::Function NetworkWrap::Define(Napi::Env env) {
                          InstanceMethod("optimizerSlots", &NetworkWrap::OptimizerSlots),
                          InstanceMethod("getIterations", &NetworkWrap::GetIterations),
                          InstanceMethod("setIterations", &NetworkWrap::SetIterations),
+                         InstanceMethod("setLearningRate", &NetworkWrap::SetLearningRate),
                          InstanceMethod("getSlot", &NetworkWrap::GetSlot),
                          InstanceMethod("setSlot", &NetworkWrap::SetSlot),
                          InstanceMethod("numClasses", &NetworkWrap::NumClasses),
@@ -319,6 +359,19 @@ Napi::Value NetworkWrap::SetIterations(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// setLearningRate(lr): from the next batch on. Refused while a worker trains (it reads the rate).
+Napi::Value NetworkWrap::SetLearningRate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  require_idle(env);
+  require(env, info.Length() == 1 && info[0].IsNumber(), "setLearningRate(lr) takes a number");
+  double lr = info[0].As<Napi::Number>().DoubleValue();
+  if (!(std::isfinite(lr) && lr >= 0)) {
+    throw make_error(env, "ERR_BAD_OPTION", "the learning rate must be a finite number >= 0, got " + std::to_string(lr));
+  }
+  guarded(env, [&] { net_->set_learning_rate(lr); return 0; });
+  return env.Undefined();
+}
+
 Napi::Value NetworkWrap::GetSlot(const Napi::CallbackInfo& info) {
   require_idle(info.Env());
   size_t i = check_param(info, 0);
@@ -358,7 +411,7 @@ Napi::Value NetworkWrap::TrainBatches(const Napi::CallbackInfo& info) {
   require_idle(env);
   Napi::Object opts = info[3].As<Napi::Object>();
   KeepAlive scratch;
-  DataView data = read_data(info, 0, 1, opts, net_->input_size(), scratch);
+  DataView data = read_data(info, 0, 1, opts, net_->input_size(), net_->num_classes(), scratch);
   auto order = require_int32(info[2], "order");
   auto cancel = require_int32(info[5], "cancel");
   require(env, cancel.ElementLength() >= 1, "cancel must hold at least one element");
@@ -389,7 +442,7 @@ Napi::Value NetworkWrap::Evaluate(const Napi::CallbackInfo& info) {
   require_idle(env);
   Napi::Object opts = info[2].As<Napi::Object>();
   KeepAlive scratch;
-  DataView data = read_data(info, 0, 1, opts, net_->input_size(), scratch);
+  DataView data = read_data(info, 0, 1, opts, net_->input_size(), net_->num_classes(), scratch);
   int batch_size = get_int(opts, "batchSize", 256, 1, kMaxBatch);
   auto* worker = new EvalWorker(env, this, data, batch_size, get_bool(opts, "probs", false));
   worker->keep.hold(info[0]);

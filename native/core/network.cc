@@ -194,6 +194,10 @@ void Network::set_iterations(int64_t it) {
   impl_->iterations = it;
 }
 int Network::optimizer_slots() const { return impl_->optimizer.slots(); }
+void Network::set_learning_rate(double lr) {
+  impl_->optimizer.set_learning_rate(lr);  // validates first, so the spec never holds a refused value
+  impl_->spec.optimizer.learning_rate = lr;
+}
 float* Network::optimizer_slot(size_t param, int slot) {
   CNN_CHECK(param < impl_->params.size(), "parameter index out of range");
   CNN_CHECK(impl_->params[param]->info.trainable, "non-trainable parameters have no optimizer state");

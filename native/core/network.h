@@ -107,6 +107,9 @@ class Network {
   int64_t iterations() const;
   void set_iterations(int64_t it);
   int optimizer_slots() const;
+  // Sets the optimizer's learning rate (and spec().optimizer.learning_rate) for the following steps;
+  // throws Error(ERR_INVALID_ARGUMENT) unless finite and >= 0. Not to be called while a batch runs.
+  void set_learning_rate(double lr);
   float* optimizer_slot(size_t param, int slot);
 
   // One step: forward, loss, backward, optimizer update. x is [n, input] already preprocessed;

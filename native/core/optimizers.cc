@@ -81,6 +81,11 @@ Optimizer::Optimizer(const OptimizerSpec& spec) : spec_(spec) {
   }
 }
 
+void Optimizer::set_learning_rate(double lr) {
+  CNN_CHECK(lr >= 0 && std::isfinite(lr), "optimizer learning_rate must be finite and >= 0");
+  spec_.learning_rate = lr;
+}
+
 void Optimizer::update(float* w, const float* g, float* const* slot, size_t n, int64_t iterations) const {
   const float lr = float(spec_.learning_rate);
   const float momentum = float(spec_.momentum), eps = float(spec_.epsilon);

@@ -17,6 +17,9 @@ class Optimizer {
   explicit Optimizer(const OptimizerSpec& spec);  // validates the hyper-parameters
   int slots() const { return slots_; }
   const OptimizerSpec& spec() const { return spec_; }
+  // Changes the rate used from the next update on (Keras: optimizer.learning_rate.assign). The slots
+  // and the step count are untouched. Throws Error(ERR_INVALID_ARGUMENT) unless lr is finite and >= 0.
+  void set_learning_rate(double lr);
 
   // Updates w[0..n) with gradient g. slot[s] points at slot s of this parameter (n floats each).
   // `iterations` is the count of steps already taken (Keras's local_step is iterations + 1).

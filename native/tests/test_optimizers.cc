@@ -2,6 +2,7 @@
 // One weight starts at 1.0 and receives the gradients 0.5, -0.2, 0.4. The first steps are derived in the
 // comments; later steps were evaluated with a calculator in double precision. Our updates run in float32,
 // hence the 2e-6 tolerance.
+#include <cmath>
 #include <vector>
 
 #include "core/optimizers.h"
@@ -128,4 +129,22 @@ TEST(optimizer_weight_decay_applies_to_any_optimizer) {
   OptimizerSpec s = make("sgd", 0.1);
   s.weight_decay = 0.1;
   expect_trajectory(trajectory(s, {0.5f, -0.2f}), {0.94, 0.9506});
+}
+
+TEST(optimizer_set_learning_rate_applies_from_the_next_step) {
+  // sgd at 0.1 for one step (1 - 0.05 = 0.95), then 0.5: 0.95 - 0.5 * -0.2 = 1.05. Slots untouched.
+  Optimizer opt(make("sgd", 0.1));
+  float w = 1.0f;
+  float g0 = 0.5f, g1 = -0.2f;
+  opt.update(&w, &g0, nullptr, 1, 0);
+  EXPECT_NEAR(w, 0.95, 2e-6);
+  opt.set_learning_rate(0.5);
+  EXPECT_EQ(opt.spec().learning_rate, 0.5);
+  opt.update(&w, &g1, nullptr, 1, 1);
+  EXPECT_NEAR(w, 1.05, 2e-6);
+  opt.set_learning_rate(0);  // 0 is allowed (Keras freezes the weights)
+  EXPECT_THROWS(opt.set_learning_rate(-1e-3));
+  EXPECT_THROWS(opt.set_learning_rate(std::nan("")));
+  EXPECT_THROWS(opt.set_learning_rate(INFINITY));
+  EXPECT_EQ(opt.spec().learning_rate, 0.0);  // a refused value leaves the rate as it was
 }

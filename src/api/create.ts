@@ -4,11 +4,12 @@
  * validation (src/model/validate.ts), so a mistake gets the same message and JSON path either way.
  */
 import { usageError } from '../errors.js';
-import type { BuiltinDatasetName } from '../model/config.js';
+import type { BuiltinDatasetName, ModelConfig } from '../model/config.js';
 import { resolveConfig } from '../model/shipped.js';
 import { validateConfig } from '../model/validate.js';
-import { loadTrainedModel } from '../train/model.js';
-import { restoreOptimizer } from '../train/network-state.js';
+import type { WeightsContents } from '../model/weights-file.js';
+import { buildNetwork, loadTrainedModel } from '../train/model.js';
+import { restoreOptimizer, restoreParams } from '../train/network-state.js';
 import { initialState, type EpochRecord, type TrainState } from '../train/trainer.js';
 import { isPlainObject } from './keys.js';
 import type { LayerSpec } from './layers.js';
@@ -71,11 +72,30 @@ export async function loadModel(path: string): Promise<Sequential> {
   return new Sequential(config, true, net, trainingStateOf(contents.training));
 }
 
-function trainingStateOf(t: Record<string, unknown> | undefined): TrainState {
+/**
+ * @internal A model from a weights file's contents under `config` (the file's, with cnn train's overrides):
+ * how `cnn train --resume` continues a run. `state` is where the run stands (trainingStateOf the file's).
+ */
+export function modelFromContents(config: ModelConfig, contents: WeightsContents, path: string, state: TrainState): Sequential {
+  const net = buildNetwork(config);
+  restoreParams(net, contents.tensors, path);
+  if (contents.optimizer) restoreOptimizer(net, contents.optimizer, config.optimizer.type, path);
+  return new Sequential(config, true, net, state);
+}
+
+/**
+ * @internal Where a saved run stands: finished epochs, their history, and (for a checkpoint taken in the
+ * middle of an epoch) the finished batches with the epoch's partial sums, so training resumes exactly.
+ */
+export function trainingStateOf(t: Record<string, unknown> | undefined): TrainState {
   const state = initialState();
   if (t && typeof t.epoch === 'number' && Number.isInteger(t.epoch) && t.epoch >= 0) {
     state.epoch = t.epoch;
     if (Array.isArray(t.history)) state.history = t.history.filter((r): r is EpochRecord => isPlainObject(r) && typeof r.epoch === 'number');
+    for (const key of ['step', 'lossSum', 'correct', 'seen', 'seconds'] as const) {
+      const v = t[key];
+      if (typeof v === 'number' && Number.isFinite(v) && v >= 0) state[key] = v;
+    }
   }
   return state;
 }

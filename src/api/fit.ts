@@ -1,14 +1,14 @@
 /**
- * model.fit: Keras 3's epoch loop (keras/src/backend/tensorflow/trainer.py) over the native trainer. A run of
- * batches is one native job on libuv's worker threads, so the event loop stays free; when a callback
- * has a batch hook, each batch is its own job and the hook is awaited before the next. An AbortSignal
- * sets the trainer's shared cancel flag: the batch in flight finishes and fit rejects with
- * CnnError(ERR_ABORTED), leaving the model with the weights of the last finished batch.
+ * model.fit: Keras 3's fit (keras/src/backend/tensorflow/trainer.py) as callbacks around the one training
+ * loop that `cnn train` uses too (src/train/trainer.ts's train()). Without batch hooks an epoch is one
+ * native job on libuv's worker threads; when a callback has a batch hook, each batch is its own job and
+ * the hook is awaited before the next. An AbortSignal sets the loop's shared cancel flag: the batch in
+ * flight finishes and fit rejects with CnnError(ERR_ABORTED), leaving the model with the weights of the
+ * last finished batch. model.trainingState follows the loop (epoch, step, history), so a model saved by
+ * a callback resumes where it was saved.
  */
 import { CnnError, ExitCode, usageError } from '../errors.js';
-import type { NativeNetwork, TrainProgressTotals } from '../native.js';
-import { epochOrder } from '../train/shuffle.js';
-import { evaluateSet, stepsPerEpoch, type EpochRecord, type ExampleSet } from '../train/trainer.js';
+import { stepsPerEpoch, train, type EpochRecord, type ExampleSet, type RunningMetrics, type TrainEvents } from '../train/trainer.js';
 import { CallbackList, History, type CallbackHooks, type Logs } from './callbacks.js';
 import { readExamples, takeFirst, type ImageInput, type LabelInput, type TrainingData } from './inputs.js';
 import { isPlainObject } from './keys.js';
@@ -101,79 +101,48 @@ export async function runFit(model: Sequential, x: unknown, y: unknown, args: Fi
   const onAbort = () => Atomics.store(cancel, 0, 1);
   args.signal?.addEventListener('abort', onAbort, { once: true });
   model.stopTraining = false;
+  const state = model.trainingState;
+  Object.assign(state, { epoch: initialEpoch, step: 0, lossSum: 0, correct: 0, seen: 0, seconds: 0 });
+  const p = cfg.preprocessing;
+  const plan = { epochs, batchSize, shuffle, seed: cfg.seed, scale: p.rescale, offset: p.offset };
+  const batchLogs = (m: RunningMetrics): Logs => (withAccuracy ? { loss: m.loss, accuracy: m.accuracy } : { loss: m.loss });
   let trainingLogs: Logs = {};
   try {
     await callbacks.trainBegin({});
-    for (let epoch = initialEpoch; epoch < epochs; epoch++) {
-      await callbacks.epochBegin(epoch, {});
-      const order = epochOrder(data.count, cfg.seed, epoch, shuffle);
-      const started = performance.now();
-      const sum = { seen: 0, correct: 0, lossSum: 0, batches: 0 };
-      const running = (): Logs => {
-        const logs: Logs = { loss: sum.lossSum / Math.max(1, sum.seen) };
-        if (withAccuracy) logs.accuracy = sum.correct / Math.max(1, sum.seen);
-        return logs;
-      };
-      const absorb = (t: TrainProgressTotals | undefined) => {
-        if (!t) return;
-        sum.seen += t.seen;
-        sum.correct += t.correct;
-        sum.lossSum += t.lossSum;
-        sum.batches += t.batches;
-      };
-      // One native job for [first, last); null when the loss stopped being finite.
-      const runBatches = async (first: number, last: number): Promise<'ok' | 'cancelled' | 'non-finite'> => {
-        const net: NativeNetwork = model.native(); // fetched each time: a learning-rate change may rebuild it
-        const p = model.normalizedConfig.preprocessing;
-        try {
-          const t = await net.trainBatches(data.images, data.labels, order, { batchSize, scale: p.rescale, offset: p.offset, firstBatch: first, lastBatch: last }, null, cancel);
-          absorb(t);
-          return t.cancelled ? 'cancelled' : 'ok';
-        } catch (e) {
-          absorb((e as { progress?: TrainProgressTotals }).progress);
-          if ((e as CnnError).code === 'ERR_NON_FINITE') return 'non-finite';
-          throw e;
-        }
-      };
-      let status: 'ok' | 'cancelled' | 'non-finite' = 'ok';
-      if (perBatch) {
-        for (let b = 0; b < steps; b++) {
-          await callbacks.batchBegin(b, {});
-          status = await runBatches(b, b + 1);
-          if (status !== 'ok') break;
-          await callbacks.batchEnd(b, running());
-          if (model.stopTraining) break;
-        }
-      } else {
-        status = await runBatches(0, steps);
-      }
-      if (status === 'cancelled') throw abortError(model, epoch, sum.batches, args.signal?.reason);
-      if (status === 'non-finite') {
-        const logs = running();
-        logs.loss = NaN;
-        await callbacks.batchEnd(sum.batches, logs); // TerminateOnNaN stops training gracefully here
-        if (!model.stopTraining) {
+    const status = await train(
+      model.native(),
+      plan,
+      data,
+      validation,
+      state,
+      {
+        epochStart: (epoch) => callbacks.epochBegin(epoch, {}),
+        ...(perBatch
+          ? {
+              batchBegin: (step: number) => callbacks.batchBegin(step, {}),
+              batchEnd: (step: number, m: RunningMetrics) => callbacks.batchEnd(step, batchLogs(m)),
+            }
+          : {}),
+        nonFinite: async (s) => {
+          const logs = batchLogs({ loss: NaN, accuracy: s.correct / Math.max(1, s.seen) });
+          await callbacks.batchEnd(s.step, logs); // TerminateOnNaN stops training gracefully here
+          if (model.stopTraining) return true;
           throw new CnnError(
             'ERR_NON_FINITE',
-            `the loss became NaN or infinite at epoch ${epoch + 1}, step ${sum.batches + 1}; training stopped and the model keeps the weights of the last good step (try a lower learning rate; add TerminateOnNaN to end fit without an error)`,
+            `the loss became NaN or infinite at epoch ${s.epoch + 1}, step ${s.step + 1}; training stopped and the model keeps the weights of the last good step (try a lower learning rate; add TerminateOnNaN to end fit without an error)`,
           );
-        }
-      }
-      const seconds = (performance.now() - started) / 1000;
-      const logs = running();
-      if (status === 'non-finite') logs.loss = NaN;
-      if (validation && validation.count > 0) {
-        const p = model.normalizedConfig.preprocessing;
-        const v = await evaluateSet(model.native(), validation, { scale: p.rescale, offset: p.offset });
-        logs.val_loss = v.loss;
-        if (withAccuracy) logs.val_accuracy = v.accuracy;
-      }
-      await callbacks.epochEnd(epoch, logs);
-      if (verbose > 0) process.stdout.write(epochLine(epoch, epochs, steps, seconds, logs));
-      recordEpoch(model, epoch, logs, seconds, sum.seen);
-      trainingLogs = logs;
-      if (model.stopTraining) break;
-    }
+        },
+        epochEnd: async (record) => {
+          const logs = logsOf(record, withAccuracy);
+          await callbacks.epochEnd(record.epoch - 1, logs);
+          if (verbose > 0) process.stdout.write(epochLine(record.epoch - 1, epochs, steps, record.seconds, logs));
+          trainingLogs = logs;
+        },
+        shouldStop: () => model.stopTraining,
+      },
+      cancel,
+    );
+    if (status === 'cancelled') throw abortError(model, state.epoch, state.step, args.signal?.reason);
     await callbacks.trainEnd(trainingLogs);
     return history;
   } finally {
@@ -181,17 +150,21 @@ export async function runFit(model: Sequential, x: unknown, y: unknown, args: Fi
   }
 }
 
-/** What a saved file's training state says: finished epochs, as cnn train keeps them. */
-function recordEpoch(model: Sequential, epoch: number, logs: Logs, seconds: number, seen: number): void {
-  const record: EpochRecord = { epoch: epoch + 1, loss: logs.loss ?? NaN, accuracy: logs.accuracy ?? NaN, seconds, images_per_s: seen / Math.max(1e-9, seconds) };
-  if (logs.val_loss !== undefined) record.val_loss = logs.val_loss;
-  if (logs.val_accuracy !== undefined) record.val_accuracy = logs.val_accuracy;
-  const state = model.trainingState;
-  state.history = [...state.history.filter((r) => r.epoch <= epoch), record];
-  state.epoch = epoch + 1;
-  state.step = 0;
-  state.lossSum = 0;
-  state.correct = 0;
-  state.seen = 0;
-  state.seconds = 0;
+/** Keras's epoch logs from the loop's record. */
+function logsOf(record: EpochRecord, withAccuracy: boolean): Logs {
+  const logs: Logs = { loss: record.loss };
+  if (withAccuracy) logs.accuracy = record.accuracy;
+  if (record.val_loss !== undefined) logs.val_loss = record.val_loss;
+  if (withAccuracy && record.val_accuracy !== undefined) logs.val_accuracy = record.val_accuracy;
+  return logs;
+}
+
+/**
+ * @internal `cnn train`'s entry to the loop: trains the model from model.trainingState (which may stand in
+ * the middle of an epoch) to its config's epochs, with the CLI's events (progress line, saving each epoch).
+ */
+export function trainModel(model: Sequential, data: ExampleSet, validation: ExampleSet | undefined, events: TrainEvents, cancel: Int32Array) {
+  const c = model.normalizedConfig;
+  const plan = { epochs: c.epochs, batchSize: c.batch_size, shuffle: c.shuffle, seed: c.seed, scale: c.preprocessing.rescale, offset: c.preprocessing.offset };
+  return train(model.native(), plan, data, validation, model.trainingState, events, cancel);
 }

@@ -2,7 +2,9 @@
  * What fit/evaluate/predict accept, turned into the uint8 example sets the native workers read:
  * a dataset from datasets.load() (its train or test split), a labelled image set ({images, labels}),
  * or images (a Uint8Array, or {data, shape} in NHWC) with their labels. Pixels stay uint8 and the
- * model's preprocessing (rescale, offset) turns them into floats one batch at a time.
+ * model's preprocessing (rescale, offset) turns them into floats one batch at a time. A Float32Array is
+ * taken as preprocessed floats (as Keras takes them): the native worker copies its rows as they are, and
+ * the model's preprocessing is not applied to it.
  */
 import { CnnError, usageError } from '../errors.js';
 import type { ExampleSet } from '../train/trainer.js';
@@ -19,9 +21,9 @@ export type ImageInput = Uint8Array | Float32Array | ImageBatch;
 /** Class indices (one per image), or one-hot rows {data, shape: [count, classes]}. */
 export type LabelInput = Uint8Array | Int32Array | readonly number[] | { data: Float32Array | Uint8Array; shape: readonly number[] };
 
-/** A labelled set of uint8 images, such as a split of a loaded dataset. */
+/** A labelled set of images (uint8 pixels, or preprocessed float32), such as a split of a loaded dataset. */
 export interface LabeledImages {
-  images: Uint8Array;
+  images: Uint8Array | Float32Array;
   labels: Uint8Array;
 }
 
@@ -38,9 +40,7 @@ interface ModelShape {
   classes: number;
 }
 
-const FLOAT_REFUSAL =
-  'float inputs are not supported yet: the native trainer reads uint8 pixels and applies the model\'s preprocessing ' +
-  '(rescale, offset) itself. Pass the pixels as a Uint8Array (0-255), e.g. from datasets.load()';
+const FLOAT64_REFUSAL = 'give preprocessed floats as a Float32Array (e.g. Float32Array.from(x)), or pixels as a Uint8Array (0-255)';
 
 export function isSplitDataset(v: unknown): v is SplitDataset {
   return isPlainObject(v) && isPlainObject(v.train) && isPlainObject(v.test) && 'images' in v.train;
@@ -54,8 +54,8 @@ function size(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
-/** The uint8 pixels of `x` and how many examples they hold, checked against the model's input shape. */
-export function readImages(x: unknown, model: ModelShape, what: string): { images: Uint8Array; count: number } {
+/** The pixels (uint8) or floats (float32) of `x` and how many examples they hold, checked against the model's input shape. */
+export function readImages(x: unknown, model: ModelShape, what: string): { images: Uint8Array | Float32Array; count: number } {
   const exampleSize = size(model.inputShape);
   let data: unknown = x;
   let shape: readonly number[] | undefined;
@@ -64,9 +64,13 @@ export function readImages(x: unknown, model: ModelShape, what: string): { image
     shape = Array.isArray(x.shape) ? (x.shape as number[]) : undefined;
     if (!shape) throw usageError('ERR_BAD_INPUT', `${what}.shape must be an array such as [count, 28, 28, 1]`);
   }
-  if (data instanceof Float32Array || data instanceof Float64Array) throw new CnnError('ERR_UNSUPPORTED_INPUT', `${what} is a ${data.constructor.name}: ${FLOAT_REFUSAL}`, 2);
-  if (!(data instanceof Uint8Array)) {
-    throw usageError('ERR_BAD_INPUT', `${what} must be a Uint8Array of pixels, {data, shape}, or a dataset from datasets.load(); got ${describe(data)}`);
+  if (data instanceof Float64Array) throw new CnnError('ERR_UNSUPPORTED_INPUT', `${what} is a Float64Array: ${FLOAT64_REFUSAL}`, 2);
+  if (!(data instanceof Uint8Array) && !(data instanceof Float32Array)) {
+    throw usageError('ERR_BAD_INPUT', `${what} must be a Uint8Array of pixels, a Float32Array of preprocessed values, {data, shape}, or a dataset from datasets.load(); got ${describe(data)}`);
+  }
+  if (data instanceof Float32Array) {
+    const bad = data.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) throw usageError('ERR_BAD_INPUT', `${what}[${bad}] is ${data[bad]}; float inputs must be finite numbers`);
   }
   const expected = `(${model.inputShape.join(', ')})`;
   if (shape) {

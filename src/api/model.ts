@@ -8,11 +8,11 @@ import type { LayerConfig, ModelConfig } from '../model/config.js';
 import { modelParams } from '../model/params.js';
 import { formatSummary } from '../model/summary.js';
 import { validateConfig } from '../model/validate.js';
-import { writeWeightsFile } from '../model/weights-file.js';
+import { writeWeightsFile, type WeightsContents } from '../model/weights-file.js';
 import { loadNative, type NativeNetwork } from '../native.js';
 import { buildNetwork } from '../train/model.js';
 import { captureOptimizer, captureParams } from '../train/network-state.js';
-import { initialState, type TrainState } from '../train/trainer.js';
+import { evaluateSet, initialState, type ExampleSet, type TrainState } from '../train/trainer.js';
 import type { History } from './callbacks.js';
 import { runFit, type FitArgs } from './fit.js';
 import { readExamples, readImages, takeFirst, type ImageInput, type LabelInput, type TrainingData } from './inputs.js';
@@ -87,14 +87,13 @@ export class Layer {
 }
 
 /** Keras's native learning-rate setter, when the addon has one (see the report: not yet). */
-type NetworkWithLr = NativeNetwork & { setLearningRate?: (lr: number) => void };
 
 export class Sequential {
   /** Set to true (by a callback, or between batches) to end fit after the current batch. */
   stopTraining = false;
   private cfg: ModelConfig;
   private compiled: boolean;
-  private net: NetworkWithLr | undefined;
+  private net: NativeNetwork | undefined;
   private layerList: Layer[] | undefined;
   /** @internal Finished epochs and their history, stored in saved files for resuming (as cnn train does). */
   trainingState: TrainState;
@@ -181,7 +180,7 @@ export class Sequential {
   }
 
   /** @internal The native network, built on first use. */
-  native(): NetworkWithLr {
+  native(): NativeNetwork {
     this.net ??= buildNetwork(this.cfg);
     return this.net;
   }
@@ -201,23 +200,10 @@ export class Sequential {
     if (typeof lr !== 'number' || !(lr > 0) || !Number.isFinite(lr)) {
       throw usageError('ERR_BAD_OPTION', `optimizer.learningRate must be a finite number > 0, got ${String(lr)}`);
     }
+    // The native optimizer keeps its slots and step count: training continues from the next batch.
+    // First, so that a refusal (ERR_BUSY while a batch runs) leaves the config as it was.
+    this.net?.setLearningRate(lr);
     this.cfg = { ...this.cfg, optimizer: { ...this.cfg.optimizer, learning_rate: lr } };
-    const net = this.net;
-    if (!net) return;
-    if (typeof net.setLearningRate === 'function') {
-      net.setLearningRate(lr);
-      return;
-    }
-    // No native setter yet: a network built with the new rate takes over the weights, the optimizer's
-    // slots and its step count. Dropout masks depend on (seed, step), so training continues exactly.
-    const fresh = buildNetwork(this.cfg) as NetworkWithLr;
-    const slots = net.optimizerSlots();
-    net.params().forEach((p, i) => {
-      fresh.setParam(i, net.getParam(i));
-      if (p.trainable) for (let s = 0; s < slots; s++) fresh.setSlot(i, s, net.getSlot(i, s));
-    });
-    fresh.setIterations(net.getIterations());
-    this.net = fresh;
   }
 
   /** Every weight, in layer order (kernel before bias; BatchNormalization's moving statistics too). */
@@ -281,13 +267,24 @@ export class Sequential {
   /** Writes the weights file (atomically, checksummed): config, weights, optimizer state, training state. */
   async save(path: string): Promise<void> {
     if (typeof path !== 'string' || path === '') throw usageError('ERR_BAD_OPTION', 'save(path): path must be a non-empty string');
+    await writeWeightsFile(path, this.weightsContents());
+  }
+
+  /** @internal Loss, accuracy and (with probs) the class probabilities of an example set in one pass (cnn eval). */
+  evaluateExamples(set: ExampleSet, probs = false): ReturnType<typeof evaluateSet> {
+    const p = this.cfg.preprocessing;
+    return evaluateSet(this.native(), set, { scale: p.rescale, offset: p.offset }, probs);
+  }
+
+  /** @internal What save() writes: config, weights, optimizer state, training state (`limit`: cnn train --limit). */
+  weightsContents(limit: number | null = null): WeightsContents {
     const net = this.native();
-    await writeWeightsFile(path, {
+    return {
       config: this.cfg,
       tensors: captureParams(net),
       optimizer: captureOptimizer(net, this.cfg.optimizer.type),
-      training: { ...this.trainingState, limit: null, threads: loadNative().info().threads },
-    });
+      training: { ...this.trainingState, limit, threads: loadNative().info().threads },
+    };
   }
 
   /** @internal */

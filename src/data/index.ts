@@ -6,7 +6,6 @@
 import { stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { CnnError, usageError } from '../errors.js';
-import { createSpinner } from '../cli/spinner.js';
 import { readIdxFile } from './idx.js';
 import { FILE_ROLES, getDataset, listDatasets, type DatasetDefinition, type FileRole, type SplitName } from './registry.js';
 import { fetchDatasetFiles, inspectCache, localCopiesPresent, type FetchOptions, type FetchedDataset } from './sources.js';
@@ -52,10 +51,8 @@ export interface DatasetSource {
   baseDir?: string;
 }
 
-export interface LoadOptions extends FetchOptions {
-  /** Progress lines go to a spinner unless onProgress/onStatus are given; silent with json. */
-  json?: boolean;
-}
+/** Progress goes to onStatus/onProgress only: src/data draws nothing (the CLI turns them into a spinner). */
+export type LoadOptions = FetchOptions;
 
 export function formatBytes(n: number): string {
   if (n >= 1e6) return `${(n / 1e6).toFixed(1)} MB`;
@@ -68,36 +65,9 @@ export function formatProgress(p: DownloadProgress): string {
   return `${p.file}: ${formatBytes(p.received)}${of}, ${formatBytes(p.bytesPerSecond)}/s`;
 }
 
-/** Fills onStatus/onProgress with a spinner when the caller gave neither. */
-function withSpinner(options: LoadOptions): { options: LoadOptions; finish(ok: boolean, text?: string): void } {
-  if (options.onProgress || options.onStatus) return { options, finish() {} };
-  const spinner = createSpinner({ json: options.json });
-  let started = false;
-  const show = (text: string) => {
-    if (!started) spinner.start(text);
-    else spinner.text(text);
-    started = true;
-  };
-  return {
-    options: { ...options, onStatus: show, onProgress: (p) => show(formatProgress(p)) },
-    finish(ok, text) {
-      if (started) (ok ? spinner.succeed(text) : spinner.fail(text));
-    },
-  };
-}
-
 /** Makes sure a named dataset is in the cache and verified (what `cnn data fetch` does). */
 export async function fetchDataset(name: string, options: LoadOptions = {}): Promise<FetchedDataset> {
-  const def = getDataset(name);
-  const { options: opts, finish } = withSpinner(options);
-  try {
-    const fetched = await fetchDatasetFiles(def, opts);
-    finish(true, `${def.name}: verified in ${fetched.dir}`);
-    return fetched;
-  } catch (e) {
-    finish(false, `${def.name}: not available`);
-    throw e;
-  }
+  return fetchDatasetFiles(getDataset(name), options);
 }
 
 async function loadSplit(images: string, labels: string, classes: number, split: SplitName): Promise<ImageSet> {

@@ -1,7 +1,7 @@
 /** Gets the dataset a model config names, through src/data (cache, local copies, download). */
 import { dirname, resolve } from 'node:path';
 import type { ModelConfig } from '../model/config.js';
-import { loadDataset, type Dataset } from '../data/index.js';
+import { loadDataset, type Dataset, type LoadOptions } from '../data/index.js';
 import { usageError } from '../errors.js';
 
 export interface DatasetRequest {
@@ -11,12 +11,14 @@ export interface DatasetRequest {
   dataDir?: string;
   /** The config file's folder: relative IDX paths in a config are taken from there. */
   configDir?: string;
-  json?: boolean;
+  /** Where fetching reports its steps and download progress (nothing is drawn here). */
+  onStatus?: LoadOptions['onStatus'];
+  onProgress?: LoadOptions['onProgress'];
 }
 
 export async function datasetForConfig(config: ModelConfig, req: DatasetRequest = {}): Promise<Dataset> {
   const named = req.name ?? (typeof config.dataset === 'string' ? config.dataset : undefined);
-  if (named) return loadDataset(named, { dataDir: req.dataDir, json: req.json } as Parameters<typeof loadDataset>[1]);
+  if (named) return loadDataset(named, { dataDir: req.dataDir, onStatus: req.onStatus, onProgress: req.onProgress });
   const ds = config.dataset;
   if (!ds || typeof ds === 'string') {
     throw usageError('ERR_BAD_CONFIG', 'the model config names no dataset: add "dataset": "mnist" (or "fashion-mnist", or IDX files)');
@@ -31,7 +33,7 @@ export async function datasetForConfig(config: ModelConfig, req: DatasetRequest 
       test: { images: resolve(base, ds.test_images), labels: resolve(base, ds.test_labels) },
       baseDir: base,
     },
-    { json: req.json },
+    { onStatus: req.onStatus, onProgress: req.onProgress },
   );
 }
 

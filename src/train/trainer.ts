@@ -1,7 +1,13 @@
 /**
- * The epoch loop. The native worker trains a run of batches off the event loop; this file decides the
- * order of examples, keeps the running metrics Keras shows, evaluates the validation split, and keeps
- * the state a checkpoint needs to continue exactly where it stopped.
+ * The one training loop, used by the library's model.fit and by `cnn train` (which calls it through
+ * the library's trainModel). It decides the order of examples, keeps the running metrics Keras shows,
+ * evaluates the validation split, and keeps the state a checkpoint needs to continue exactly where it
+ * stopped (`state.epoch`, `state.step` and the epoch's partial sums).
+ *
+ * Speed: without batch hooks, the rest of an epoch is ONE native job on libuv's worker threads (the
+ * event loop stays free and progress arrives through onProgress); with a batchBegin/batchEnd hook, each
+ * batch is its own job and the hook is awaited before the next. Setting cancel[0] = 1 stops after the
+ * batch in flight.
  */
 import { CnnError } from '../errors.js';
 import type { NativeNetwork, TrainProgressTotals } from '../native.js';
@@ -17,7 +23,8 @@ export interface TrainPlan {
 }
 
 export interface ExampleSet {
-  images: Uint8Array;
+  /** uint8 pixels (the plan's scale and offset make them floats) or float32 rows, already preprocessed. */
+  images: Uint8Array | Float32Array;
   labels: Uint8Array;
   count: number;
 }
@@ -53,9 +60,23 @@ export interface RunningMetrics {
 }
 
 export interface TrainEvents {
-  epochStart?(epoch: number, epochs: number, steps: number, state: TrainState): void;
+  /** Before each epoch (state.step > 0 when resuming in its middle). */
+  epochStart?(epoch: number, epochs: number, steps: number, state: TrainState): Promise<void> | void;
+  /** Progress from the native job, synchronously, after every batch (for a progress line). */
   batch?(step: number, steps: number, metrics: RunningMetrics): void;
+  /** Awaited before batch `step` (0-based) runs; giving this or batchEnd runs one native job per batch. */
+  batchBegin?(step: number): Promise<void> | void;
+  /** Awaited after batch `step` (0-based) with the epoch's running metrics. */
+  batchEnd?(step: number, metrics: RunningMetrics): Promise<void> | void;
+  /**
+   * The loss stopped being finite (the network keeps the last good weights). Resolve true to end the
+   * epoch with a NaN loss and stop (Keras's TerminateOnNaN); false, or no hook, rejects with ERR_NON_FINITE.
+   */
+  nonFinite?(state: TrainState): Promise<boolean> | boolean;
+  /** After the epoch's record is in state.history and state points at the next epoch (save here). */
   epochEnd?(record: EpochRecord, steps: number): Promise<void> | void;
+  /** Asked after every awaited hook: true ends training (Keras's model.stop_training). */
+  shouldStop?(): boolean;
 }
 
 export function stepsPerEpoch(count: number, batchSize: number): number {
@@ -75,10 +96,17 @@ function absorb(state: TrainState, t: TrainProgressTotals | undefined): void {
   state.seen += t.seen;
 }
 
+/** The epoch's running metrics, from the partial sums in state. */
+function running(state: TrainState): RunningMetrics {
+  const n = Math.max(1, state.seen);
+  return { loss: state.lossSum / n, accuracy: state.correct / n };
+}
+
 /**
- * Trains from `state` to the end of plan.epochs, or until cancel[0] becomes 1 (then returns
- * 'cancelled' after the batch in flight, with `state` pointing at the next batch). A non-finite loss
- * rejects with CnnError(ERR_NON_FINITE); the network keeps the weights of the last good batch.
+ * Trains from `state` to the end of plan.epochs (an epoch index, as Keras's `epochs`), until cancel[0]
+ * becomes 1 ('cancelled' after the batch in flight, with `state` pointing at the next batch), or until
+ * events.shouldStop() ('stopped'; asked after batchEnd it ends the epoch early, as Keras does). A non-finite loss rejects with CnnError(ERR_NON_FINITE) unless
+ * events.nonFinite resolves true; the network keeps the weights of the last good batch.
  */
 export async function train(
   net: NativeNetwork,
@@ -88,46 +116,72 @@ export async function train(
   state: TrainState,
   events: TrainEvents,
   cancel: Int32Array,
-): Promise<'done' | 'cancelled'> {
+): Promise<'done' | 'cancelled' | 'stopped'> {
   const steps = stepsPerEpoch(data.count, plan.batchSize);
+  const perBatch = Boolean(events.batchBegin || events.batchEnd);
+  const stop = () => events.shouldStop?.() === true;
   while (state.epoch < plan.epochs) {
     if (Atomics.load(cancel, 0)) return 'cancelled';
-    events.epochStart?.(state.epoch, plan.epochs, steps, state);
+    await events.epochStart?.(state.epoch, plan.epochs, steps, state);
     const order = epochOrder(data.count, plan.seed, state.epoch, plan.shuffle);
-    const base = { ...state };
-    const started = performance.now();
-    let totals: TrainProgressTotals;
-    try {
-      totals = await net.trainBatches(
-        data.images,
-        data.labels,
-        order,
-        { batchSize: plan.batchSize, scale: plan.scale, offset: plan.offset, firstBatch: state.step, lastBatch: steps },
-        (batches, seen, correct, lossSum) => {
-          const n = base.seen + seen;
-          events.batch?.(base.step + batches, steps, { loss: (base.lossSum + lossSum) / n, accuracy: (base.correct + correct) / n });
-        },
-        cancel,
-      );
-    } catch (e) {
-      absorb(state, (e as { progress?: TrainProgressTotals }).progress);
-      state.seconds += (performance.now() - started) / 1000;
-      if ((e as CnnError).code === 'ERR_NON_FINITE') {
-        throw new CnnError(
-          'ERR_NON_FINITE',
-          `the loss became NaN or infinite at epoch ${state.epoch + 1}, step ${state.step + 1}; training stopped (try a lower learning rate, or rescale the inputs)`,
+    // One native job for batches [state.step, last): 'non-finite' when the loss stopped being finite.
+    const runBatches = async (last: number): Promise<'ok' | 'cancelled' | 'non-finite'> => {
+      const base = { ...state };
+      const started = performance.now();
+      try {
+        const totals = await net.trainBatches(
+          data.images,
+          data.labels,
+          order,
+          { batchSize: plan.batchSize, scale: plan.scale, offset: plan.offset, firstBatch: state.step, lastBatch: last },
+          events.batch
+            ? (batches, seen, correct, lossSum) => {
+                const n = base.seen + seen;
+                events.batch!(base.step + batches, steps, { loss: (base.lossSum + lossSum) / n, accuracy: (base.correct + correct) / n });
+              }
+            : null,
+          cancel,
         );
+        absorb(state, totals);
+        return totals.cancelled ? 'cancelled' : 'ok';
+      } catch (e) {
+        absorb(state, (e as { progress?: TrainProgressTotals }).progress);
+        if ((e as CnnError).code === 'ERR_NON_FINITE') return 'non-finite';
+        throw e;
+      } finally {
+        state.seconds += (performance.now() - started) / 1000;
       }
-      throw e;
+    };
+    let status: 'ok' | 'cancelled' | 'non-finite' | 'stopped' = 'ok';
+    if (perBatch) {
+      while (state.step < steps) {
+        const step = state.step;
+        await events.batchBegin?.(step);
+        status = await runBatches(step + 1);
+        if (status !== 'ok') break;
+        await events.batchEnd?.(step, running(state));
+        if (stop()) {
+          status = 'stopped';
+          break;
+        }
+      }
+    } else if (state.step < steps) {
+      status = await runBatches(steps);
     }
-    absorb(state, totals);
-    state.seconds += (performance.now() - started) / 1000;
-    if (totals.cancelled) return 'cancelled';
+    if (status === 'cancelled') return 'cancelled';
+    if (status === 'non-finite' && !(await events.nonFinite?.(state))) {
+      throw new CnnError(
+        'ERR_NON_FINITE',
+        `the loss became NaN or infinite at epoch ${state.epoch + 1}, step ${state.step + 1}; training stopped (try a lower learning rate, or rescale the inputs)`,
+      );
+    }
+    // A stop in the middle of an epoch ends it there, as in Keras (the epoch's hooks and validation run).
 
+    const metrics = running(state);
     const record: EpochRecord = {
       epoch: state.epoch + 1,
-      loss: state.lossSum / Math.max(1, state.seen),
-      accuracy: state.correct / Math.max(1, state.seen),
+      loss: status === 'non-finite' ? NaN : metrics.loss,
+      accuracy: metrics.accuracy,
       seconds: state.seconds,
       images_per_s: state.seen / Math.max(1e-9, state.seconds),
     };
@@ -136,7 +190,8 @@ export async function train(
       record.val_loss = v.loss;
       record.val_accuracy = v.accuracy;
     }
-    state.history.push(record);
+    // A run restarted at an earlier epoch (fit's initialEpoch) replaces the later records.
+    state.history = [...state.history.filter((r) => r.epoch <= state.epoch), record];
     state.epoch += 1;
     state.step = 0;
     state.lossSum = 0;
@@ -144,6 +199,7 @@ export async function train(
     state.seen = 0;
     state.seconds = 0;
     await events.epochEnd?.(record, steps);
+    if (status !== 'ok' || stop()) return 'stopped';
   }
   return 'done';
 }

@@ -6,7 +6,7 @@ import { loadNative } from '../../native.js';
 import { parseIntOption, parseNumberOption } from '../parse.js';
 import { resolveConfig } from '../../model/shipped.js';
 import { configDirOf, datasetForConfig } from '../../train/dataset-for-config.js';
-import { buildNetwork } from '../../train/model.js';
+import { modelFromConfig } from '../../api/create.js';
 import { capThreads, MAX_THREADS, type ThreadChoice } from '../../threads.js';
 import { warnOnce } from '../../util/warnings.js';
 
@@ -52,8 +52,8 @@ export async function benchTrain(opts: { config: string; batches: number; thread
   if (opts.threads !== undefined) native.setThreads(opts.threads, '--threads');
   const resolved = resolveConfig(opts.config);
   const config = { ...resolved.config, ...(opts.batchSize ? { batch_size: opts.batchSize } : {}) };
-  const dataset = await datasetForConfig(config, { configDir: configDirOf(resolved.path), json: true });
-  const net = buildNetwork(config);
+  const dataset = await datasetForConfig(config, { configDir: configDirOf(resolved.path) });
+  const net = modelFromConfig(config).native(); // the library's model, timed on its native network
   const bs = config.batch_size;
   const scale = config.preprocessing.rescale;
   const offset = config.preprocessing.offset;

@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { CnnError } from '../../errors.js';
 import { parseChoice, parseIntOption, parseNumberOption } from '../parse.js';
+import { datasetSpinner } from '../dataset-spinner.js';
 import {
   fetchDataset,
   getDataset,
@@ -20,9 +21,23 @@ interface NetworkFlags {
 }
 
 function loadOptions(flags: NetworkFlags): LoadOptions {
-  const options: LoadOptions = { dataDir: flags.dataDir, json: flags.json };
+  const options: LoadOptions = { dataDir: flags.dataDir };
   if (flags.timeout !== undefined) options.idleTimeoutMs = parseNumberOption('--timeout', flags.timeout, 0.001) * 1000;
   return options;
+}
+
+/** Fetches (or loads) with a spinner that ends on "<name>: verified in <dir>" or "<name>: not available". */
+async function withDatasetSpinner<T>(name: string, flags: NetworkFlags, run: (options: LoadOptions) => Promise<T>, dirOf?: (r: T) => string): Promise<T> {
+  const options = loadOptions(flags);
+  const spinner = datasetSpinner(flags.json);
+  try {
+    const r = await run({ ...options, onStatus: spinner.onStatus, onProgress: spinner.onProgress });
+    spinner.finish(true, dirOf ? `${name}: verified in ${dirOf(r)}` : `${name}: verified`);
+    return r;
+  } catch (e) {
+    spinner.finish(false, `${name}: not available`);
+    throw e;
+  }
 }
 
 function describe(s: DatasetStatus): string {
@@ -59,7 +74,7 @@ function fetchCommand(): Command {
     .option('--timeout <seconds>', 'give up on a mirror after this many seconds without data (default 30)')
     .option('--json', 'print one JSON object')
     .action(async (name: string, flags: NetworkFlags) => {
-      const fetched = await fetchDataset(name, loadOptions(flags));
+      const fetched = await withDatasetSpinner(getDataset(name).name, flags, (o) => fetchDataset(name, o), (f) => f.dir);
       if (flags.json) {
         process.stdout.write(`${JSON.stringify({ name, dir: fetched.dir, files: fetched.files, origins: fetched.origins })}\n`);
         return;
@@ -97,7 +112,7 @@ function showCommand(): Command {
       getDataset(name); // an unknown name is a usage error before anything is loaded
       const split = parseChoice('--split', flags.split, ['train', 'test'] as const);
       const index = parseIntOption('--index', flags.index, 0);
-      const dataset = await loadDataset(name, loadOptions(flags));
+      const dataset = await withDatasetSpinner(getDataset(name).name, flags, (o) => loadDataset(name, o));
       const set = dataset[split];
       if (index >= set.count) {
         throw new CnnError('ERR_BAD_OPTION', `--index must be between 0 and ${set.count - 1} for the ${split} split, got ${index}`, 2);

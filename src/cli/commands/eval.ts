@@ -2,10 +2,10 @@
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { datasetForConfig } from '../../train/dataset-for-config.js';
-import { loadTrainedModel } from '../../train/model.js';
+import { loadModel } from '../../api/create.js';
 import { confusionMatrix, formatConfusion, perClassAccuracy, type Evaluation } from '../../train/metrics.js';
-import { evaluateSet } from '../../train/trainer.js';
 import { createSpinner } from '../spinner.js';
+import { spinnerCallbacks } from '../dataset-spinner.js';
 import { usageError } from '../../errors.js';
 import { warnIfOtherDataset } from '../warning.js';
 
@@ -23,23 +23,25 @@ export async function evaluateWeights(opts: EvalOptions): Promise<Evaluation & {
   }
   const spinner = createSpinner({ json: opts.json });
   spinner.start(`Loading ${opts.weights}`);
-  const { config, net } = await loadTrainedModel(opts.weights);
+  const model = await loadModel(opts.weights);
+  const config = model.normalizedConfig;
+  const classes = model.shape().classes;
   spinner.stop();
   warnIfOtherDataset(opts.weights, config, opts.dataset, 'evaluating it');
   spinner.start('Loading the dataset');
-  const dataset = await datasetForConfig(config, { name: opts.dataset, dataDir: opts.dataDir, json: opts.json });
+  const dataset = await datasetForConfig(config, { name: opts.dataset, dataDir: opts.dataDir, ...spinnerCallbacks(spinner) });
   const size = config.input_shape.reduce((a, b) => a * b, 1);
   if (dataset.test.height * dataset.test.width * dataset.test.channels !== size) {
     spinner.stop();
     throw usageError('ERR_BAD_OPTION', `the model takes (${config.input_shape.join(', ')}) inputs but ${dataset.name} images are (${dataset.test.height}, ${dataset.test.width}, ${dataset.test.channels})`);
   }
-  if (dataset.classes !== net.numClasses()) {
+  if (dataset.classes !== classes) {
     spinner.stop();
-    throw usageError('ERR_BAD_OPTION', `the model has ${net.numClasses()} classes but ${dataset.name} has ${dataset.classes}`);
+    throw usageError('ERR_BAD_OPTION', `the model has ${classes} classes but ${dataset.name} has ${dataset.classes}`);
   }
   spinner.text(`Evaluating ${dataset.test.count} test images`);
   const started = performance.now();
-  const r = await evaluateSet(net, dataset.test, { scale: config.preprocessing.rescale, offset: config.preprocessing.offset }, true);
+  const r = await model.evaluateExamples(dataset.test, true);
   const seconds = (performance.now() - started) / 1000;
   spinner.stop();
   const confusion = confusionMatrix(r.probs!, dataset.test.labels, dataset.test.count, dataset.classes);

@@ -2,10 +2,11 @@
 import { Command } from 'commander';
 import { usageError } from '../../errors.js';
 import { datasetForConfig } from '../../train/dataset-for-config.js';
-import { loadTrainedModel } from '../../train/model.js';
+import { loadModel } from '../../api/create.js';
 import { argmaxRow } from '../../train/metrics.js';
 import { parseIntOption } from '../parse.js';
 import { createSpinner } from '../spinner.js';
+import { spinnerCallbacks } from '../dataset-spinner.js';
 import { warnIfOtherDataset } from '../warning.js';
 
 interface PredictOptions {
@@ -39,27 +40,30 @@ export function predictCommand(): Command {
       if (requested.length === 0) throw usageError('ERR_BAD_OPTION', '--index needs at least one image index');
       const spinner = createSpinner({ json: opts.json });
       spinner.start(`Loading ${opts.weights}`);
-      const { config, net } = await loadTrainedModel(opts.weights);
+      const model = await loadModel(opts.weights);
+      const config = model.normalizedConfig;
       spinner.stop();
       warnIfOtherDataset(opts.weights, config, opts.dataset, 'predicting');
       spinner.start('Loading the dataset');
-      const dataset = await datasetForConfig(config, { name: opts.dataset, dataDir: opts.dataDir, json: opts.json });
+      const dataset = await datasetForConfig(config, { name: opts.dataset, dataDir: opts.dataDir, ...spinnerCallbacks(spinner) });
       spinner.stop();
       const indices = requested.map((i) => parseIntOption('--index', String(i), 0, dataset.test.count - 1));
       const size = dataset.test.height * dataset.test.width * dataset.test.channels;
+      if (size !== config.input_shape.reduce((a, b) => a * b, 1)) {
+        throw usageError('ERR_BAD_OPTION', `the model takes (${config.input_shape.join(', ')}) inputs but ${dataset.name} images are (${dataset.test.height}, ${dataset.test.width}, ${dataset.test.channels})`);
+      }
       const images = new Uint8Array(indices.length * size);
       const labels = new Uint8Array(indices.length);
       indices.forEach((idx, i) => {
         images.set(dataset.test.images.subarray(idx * size, (idx + 1) * size), i * size);
         labels[i] = dataset.test.labels[idx];
       });
-      const r = await net.evaluate(images, labels, { scale: config.preprocessing.rescale, offset: config.preprocessing.offset, probs: true });
-      const classes = net.numClasses();
+      const { data: probs, shape: [, classes] } = await model.predict({ data: images, shape: [indices.length, ...config.input_shape] });
       const rows = indices.map((index, i) => ({
         index,
-        probs: Array.from(r.probs!.subarray(i * classes, (i + 1) * classes)),
+        probs: Array.from(probs.subarray(i * classes, (i + 1) * classes)),
         label: labels[i],
-        predicted: argmaxRow(r.probs!, i, classes),
+        predicted: argmaxRow(probs, i, classes),
       }));
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(rows.map((r) => ({ index: r.index, probabilities: r.probs, predicted: r.predicted, label: r.label })))}\n`);

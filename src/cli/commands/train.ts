@@ -12,10 +12,11 @@ import { listShippedConfigs, resolveConfig } from '../../model/shipped.js';
 import { validateConfig } from '../../model/validate.js';
 import { readWeightsFile } from '../../model/weights-file.js';
 import { loadNative } from '../../native.js';
+import { modelFromContents, trainingStateOf } from '../../api/create.js';
+import { trainModel } from '../../api/fit.js';
+import { Sequential } from '../../api/model.js';
 import { anchorDatasetPaths, datasetForConfig, configDirOf } from '../../train/dataset-for-config.js';
-import { buildNetwork } from '../../train/model.js';
-import { captureOptimizer, captureParams, restoreOptimizer, restoreParams } from '../../train/network-state.js';
-import { initialState, train, type EpochRecord, type TrainState } from '../../train/trainer.js';
+import { initialState, type EpochRecord, type TrainState } from '../../train/trainer.js';
 import { RunOutputs } from '../../train/run-outputs.js';
 import { splitForTraining } from '../../train/split.js';
 import { closableOutput, type ClosableOutput } from '../../util/closable-output.js';
@@ -27,6 +28,7 @@ import { ProgressLine } from '../progress.js';
 import { parseIntOption, parseNumberOption } from '../parse.js';
 import { createSpinner } from '../spinner.js';
 import { logEpoch, openLogdir } from '../../tensorboard/train-logdir.js';
+import { spinnerCallbacks } from '../dataset-spinner.js';
 
 interface TrainOptions {
   config?: string;
@@ -51,15 +53,6 @@ function applyOverrides(config: ModelConfig, opts: TrainOptions): ModelConfig {
   if (opts.seed !== undefined) c.seed = parseIntOption('--seed', opts.seed, 0, 2 ** 32 - 1);
   if (opts.validationSplit !== undefined) c.validation_split = parseNumberOption('--validation-split', opts.validationSplit, 0, 0.99);
   return c;
-}
-
-function saveContents(net: ReturnType<typeof buildNetwork>, config: ModelConfig, state: TrainState, limit: number | undefined) {
-  return {
-    config,
-    tensors: captureParams(net),
-    optimizer: captureOptimizer(net, config.optimizer.type),
-    training: { ...state, limit: limit ?? null, threads: loadNative().info().threads },
-  };
 }
 
 function missingConfig(): CnnError {
@@ -116,13 +109,10 @@ export async function trainAction(opts: TrainOptions): Promise<number> {
   if (resumed) {
     if (opts.config) throw usageError('ERR_BAD_OPTION', '--resume continues the model stored in the checkpoint; leave out --config');
     config = applyOverrides(validateConfig(resumed.config, `${opts.resume} (its model config)`), opts);
-    const t = resumed.training as Partial<TrainState> & { limit?: number | null } | undefined;
-    if (t && typeof t.epoch === 'number') {
-      const { limit: savedLimit, threads: _threads, ...rest } = t as typeof t & { threads?: number };
-      state = { ...initialState(), ...rest, history: (t.history as EpochRecord[]) ?? [] };
-      // The run continues on the same examples it started with.
-      if (limit === undefined && typeof savedLimit === 'number') limit = savedLimit;
-    }
+    state = trainingStateOf(resumed.training);
+    // The run continues on the same examples it started with.
+    const savedLimit = resumed.training?.limit;
+    if (limit === undefined && typeof savedLimit === 'number') limit = savedLimit;
   } else {
     const resolved = resolveConfig(opts.config!);
     configPath = resolved.path;
@@ -152,7 +142,7 @@ export async function trainAction(opts: TrainOptions): Promise<number> {
 
   async function runTraining(): Promise<number> {
     spinner.start(`Loading the dataset`);
-    const dataset = await datasetForConfig(config, { dataDir: opts.dataDir, configDir: configDirOf(configPath), json });
+    const dataset = await datasetForConfig(config, { dataDir: opts.dataDir, configDir: configDirOf(configPath), ...spinnerCallbacks(spinner) });
     spinner.succeed(`Loaded ${dataset.name}: ${dataset.train.count} training and ${dataset.test.count} test images`);
     const expected = config.input_shape.reduce((a, b) => a * b, 1);
     if (dataset.train.height * dataset.train.width * dataset.train.channels !== expected) {
@@ -161,11 +151,8 @@ export async function trainAction(opts: TrainOptions): Promise<number> {
     const { train: trainSet, validation } = splitForTraining(dataset.train, config.validation_split, limit);
 
     spinner.start('Building the model');
-    const net = buildNetwork(config);
-    if (resumed) {
-      restoreParams(net, resumed.tensors, opts.resume!);
-      if (resumed.optimizer) restoreOptimizer(net, resumed.optimizer, config.optimizer.type, opts.resume!);
-    }
+    const model = resumed ? modelFromContents(config, resumed, opts.resume!, state) : new Sequential(config, true, undefined, state);
+    model.native(); // built now, under the spinner
     spinner.stop();
     const tensorboard = opts.logdir !== undefined ? openLogdir(opts.logdir, config) : undefined;
 
@@ -177,12 +164,11 @@ export async function trainAction(opts: TrainOptions): Promise<number> {
       },
       again: (signal) => process.exit(SIGNAL_EXIT_CODES[signal]),
     });
-    const plan = { epochs: config.epochs, batchSize: config.batch_size, shuffle: config.shuffle, seed: config.seed, scale: config.preprocessing.rescale, offset: config.preprocessing.offset };
-    const save = async () => outputs.save(saveContents(net, config, state, limit), state);
+    const save = async () => outputs.save(model.weightsContents(limit ?? null), state);
     try {
-      let status: 'done' | 'cancelled';
+      let status: 'done' | 'cancelled' | 'stopped';
       try {
-        status = await train(net, plan, trainSet, validation, state, {
+        status = await trainModel(model, trainSet, validation, {
           epochStart: (epoch, epochs, steps) => {
             if (!json) progress.epochHeader(epoch + 1, epochs, steps);
           },
@@ -190,7 +176,7 @@ export async function trainAction(opts: TrainOptions): Promise<number> {
             if (!json) progress.update(step, { accuracy: m.accuracy, loss: m.loss });
           },
           epochEnd: async (record) => {
-            const logProblem = tensorboard && logEpoch(tensorboard, net, config, record); // on disk before the epoch is reported
+            const logProblem = tensorboard && logEpoch(tensorboard, model.native(), config, record); // on disk before the epoch is reported
             if (logProblem) stderr.write(`\ncnn: warning: ${logProblem}\n`);
             if (json) {
               stdout.write(`${JSON.stringify({ event: 'epoch', ...roundRecord(record) })}\n`);

@@ -7,6 +7,7 @@ import { buildSheet, renderSheet } from '../../viz/sheet.js';
 import type { FilterChannelMode } from '../../viz/sheet-data.js';
 import { parseChoice, parseIntOption } from '../parse.js';
 import { createSpinner } from '../spinner.js';
+import { spinnerCallbacks } from '../dataset-spinner.js';
 import { warnIfOtherDataset } from '../warning.js';
 
 interface VisualizeOptions {
@@ -35,7 +36,7 @@ export async function visualize(opts: VisualizeOptions): Promise<{ path: string;
     spinner.stop();
     warnIfOtherDataset(opts.weights, config, opts.dataset, 'drawing it');
     spinner.start('Loading the dataset');
-    const dataset = await datasetForConfig(config, { name: opts.dataset, dataDir: opts.dataDir, json: opts.json });
+    const dataset = await datasetForConfig(config, { name: opts.dataset, dataDir: opts.dataDir, ...spinnerCallbacks(spinner) });
     const test = dataset.test;
     const size = test.height * test.width * test.channels;
     if (size !== config.input_shape.reduce((a, b) => a * b, 1)) {

@@ -1,0 +1,35 @@
+/**
+ * The CLI's view of a dataset being fetched: the library reports steps and download progress through
+ * onStatus/onProgress callbacks (it never draws anything); here they drive a spinner on stderr, which
+ * is silent for --json and when stderr is not a terminal.
+ */
+import { formatProgress, type DownloadProgress } from '../data/index.js';
+import { createSpinner, type Spinner } from './spinner.js';
+
+export interface DatasetCallbacks {
+  onStatus: (message: string) => void;
+  onProgress: (progress: DownloadProgress) => void;
+}
+
+/** Callbacks that show their text on `spinner` (one the command already runs, e.g. "Loading the dataset"). */
+export function spinnerCallbacks(spinner: Spinner): DatasetCallbacks {
+  return { onStatus: (text) => spinner.text(text), onProgress: (p) => spinner.text(formatProgress(p)) };
+}
+
+/** A spinner of its own that starts with the first report; finish() ends it with a final line. */
+export function datasetSpinner(json: boolean | undefined): DatasetCallbacks & { finish(ok: boolean, text?: string): void } {
+  const spinner = createSpinner({ json });
+  let started = false;
+  const show = (text: string) => {
+    if (!started) spinner.start(text);
+    else spinner.text(text);
+    started = true;
+  };
+  return {
+    onStatus: show,
+    onProgress: (p) => show(formatProgress(p)),
+    finish(ok, text) {
+      if (started) (ok ? spinner.succeed(text) : spinner.fail(text));
+    },
+  };
+}
