@@ -50,7 +50,7 @@ export function validateHeader(json: unknown, dataBytes: number): WeightsHeader 
   }
   if (json.training !== undefined) {
     if (!isObject(json.training)) throw new HeaderProblem('"training" must be an object');
-    header.training = json.training;
+    header.training = validateTraining(json.training);
   }
   return header;
 }
@@ -76,6 +76,34 @@ function validateTensor(t: unknown, where: string, dataBytes: number): HeaderTen
     throw new HeaderProblem(`${where}.trainable must be true or false`);
   }
   return { name: t.name, layer: t.layer, shape, offset, trainable: t.trainable ?? true };
+}
+
+/**
+ * The training progress `cnn train` saves for --resume. Each field it reads back is checked here,
+ * so a damaged or hand-edited checkpoint is refused with the field's name instead of failing deep
+ * inside training. Fields cnn does not know are kept as they are.
+ */
+function validateTraining(t: Record<string, unknown>): Record<string, unknown> {
+  for (const key of ['epoch', 'step', 'correct', 'seen']) if (t[key] !== undefined) wholeNumber(t[key], `training.${key}`);
+  for (const key of ['lossSum', 'seconds']) {
+    const v = t[key];
+    // null: a NaN written as JSON (a run that diverged still saves its last good weights)
+    if (v !== undefined && v !== null && (typeof v !== 'number' || !Number.isFinite(v) || v < 0)) {
+      throw new HeaderProblem(`training.${key} must be a number >= 0, found ${JSON.stringify(v)}`);
+    }
+  }
+  if (t.threads !== undefined && t.threads !== null) wholeNumber(t.threads, 'training.threads');
+  const limit = t.limit;
+  if (limit !== undefined && limit !== null && (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 1)) {
+    throw new HeaderProblem(`training.limit must be null or a whole number >= 1, found ${JSON.stringify(limit)}`);
+  }
+  if (t.history !== undefined) {
+    if (!Array.isArray(t.history)) throw new HeaderProblem('training.history must be a list of epoch records');
+    t.history.forEach((r, i) => {
+      if (!isObject(r)) throw new HeaderProblem(`training.history[${i}] must be an object`);
+    });
+  }
+  return t;
 }
 
 function wholeNumber(v: unknown, where: string): number {

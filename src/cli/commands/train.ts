@@ -10,7 +10,7 @@ import { loadNative } from '../../native.js';
 import { datasetForConfig, configDirOf } from '../../train/dataset-for-config.js';
 import { buildNetwork } from '../../train/model.js';
 import { captureOptimizer, captureParams, restoreOptimizer, restoreParams } from '../../train/network-state.js';
-import { initialState, train, type EpochRecord, type ExampleSet, type TrainState } from '../../train/trainer.js';
+import { initialState, stepsPerEpoch, train, type EpochRecord, type ExampleSet, type TrainState } from '../../train/trainer.js';
 import { writeHistory, historyPathFor } from '../../train/history.js';
 import { splitForTraining } from '../../train/split.js';
 import { ProgressLine } from '../progress.js';
@@ -87,6 +87,10 @@ export async function trainAction(opts: TrainOptions): Promise<number> {
     throw usageError('ERR_BAD_CONFIG', `input_shape (${config.input_shape.join(', ')}) does not match the ${dataset.name} images (${dataset.train.height}, ${dataset.train.width}, ${dataset.train.channels})`);
   }
   const { train: trainSet, validation } = splitForTraining(dataset.train, config.validation_split, limit);
+  const steps = stepsPerEpoch(trainSet.count, config.batch_size);
+  if (resumed && state.step > steps) {
+    throw new CnnError('ERR_WEIGHTS_FILE', `${opts.resume}: bad header: training.step ${state.step} is past the end of an epoch (an epoch here is ${steps} steps of batch size ${config.batch_size}); was it saved with other data or another --limit?`);
+  }
 
   spinner.start('Building the model');
   const net = buildNetwork(config);
