@@ -66,6 +66,9 @@ export async function trainAction(opts: TrainOptions): Promise<number> {
     if (opts.config) throw usageError('ERR_BAD_OPTION', '--resume continues the model stored in the checkpoint; leave out --config');
     config = applyOverrides(validateConfig(resumed.config, `${opts.resume} (its model config)`), opts);
     const t = resumed.training as Partial<TrainState> & { limit?: number | null } | undefined;
+    if (t && t.history !== undefined && !Array.isArray(t.history)) {
+      throw new CnnError('ERR_WEIGHTS_FILE', `${opts.resume}: bad header: training.history must be a list of epoch records`);
+    }
     if (t && typeof t.epoch === 'number') {
       const { limit: savedLimit, threads: _threads, ...rest } = t as typeof t & { threads?: number };
       state = { ...initialState(), ...rest, history: (t.history as EpochRecord[]) ?? [] };
