@@ -35,7 +35,7 @@ function floats(n: number, seed: number): Float32Array {
 }
 
 function sampleContents(): WeightsContents {
-  // Extremes a trained model can hold (NaN and Infinity are refused on load: see 70.outside-files).
+  // Extremes a trained model can hold (NaN and Infinity are refused on load: see 65.outside-files).
   const special = new Float32Array([-0, 1.4e-45, -1.4e-45, 3.4028234663852886e38, -3.4028234663852886e38, 1.1754943508222875e-38, -1.5]);
   return {
     config: { name: 'sequential', layers: [{ type: 'Conv2D', filters: 2, kernel_size: [3, 3] }, { type: 'Dense', units: 3 }], note: 'ünïcödé ✓' },

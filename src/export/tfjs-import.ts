@@ -66,6 +66,7 @@ function isObject(v: unknown): v is Json {
 function describeJson(v: unknown): string {
   if (Array.isArray(v)) return 'a list';
   if (v === null) return 'null';
+  if (v === undefined) return 'nothing';
   if (typeof v === 'object') return 'an object';
   return `the ${typeof v} ${JSON.stringify(v).slice(0, 40)}`;
 }

@@ -40,8 +40,9 @@ export function joinWeights(header: Record<string, unknown> | string, data: Uint
   return file;
 }
 
-/** The same file with its header changed by `edit` (which may mutate it or return a new one). */
-export function editWeightsHeader(bytes: Uint8Array, edit: (header: Record<string, unknown>) => Record<string, unknown> | void): Buffer {
+/** The same file with its header changed in place by `edit` (what it returns is ignored). */
+export function editWeightsHeader(bytes: Uint8Array, edit: (header: Record<string, unknown>) => unknown): Buffer {
   const { header, data } = splitWeights(bytes);
-  return joinWeights(edit(header) ?? header, data);
+  edit(header);
+  return joinWeights(header, data);
 }
