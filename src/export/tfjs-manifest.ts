@@ -33,7 +33,7 @@ function isObject(v: unknown): v is Json {
 
 function show(v: unknown): string {
   const text = JSON.stringify(v) ?? String(v);
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+  return text.length > 120 ? `${text.slice(0, 117)}...` : text;
 }
 
 interface WeightSpec {
