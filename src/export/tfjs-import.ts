@@ -10,6 +10,7 @@ import { ACTIVATIONS, type ModelConfig } from '../model/config.js';
 import { layerParamTensors } from '../model/params.js';
 import { inferShapes } from '../model/shapes.js';
 import { validateConfig } from '../model/validate.js';
+import { describeValue } from '../model/validate-core.js';
 import type { WeightsContents, WeightsTensor } from '../model/weights-file.js';
 import { readRegularFile } from '../util/read-regular-file.js';
 import { LEAKY_RELU_SLOPE, LEAKY_SUFFIX } from './tfjs-layers.js';
@@ -68,7 +69,7 @@ function describeJson(v: unknown): string {
   if (v === null) return 'null';
   if (v === undefined) return 'nothing';
   if (typeof v === 'object') return 'an object';
-  return `the ${typeof v} ${JSON.stringify(v).slice(0, 40)}`;
+  return `the ${typeof v} ${describeValue(v, 40)}`;
 }
 
 const LAYERS_HINT = 'cnn imports TensorFlow.js layers models of class Sequential (tfjs.converters.save_keras_model, or tensorflowjs_converter --output_format tfjs_layers_model on a Sequential Keras model)';
@@ -85,7 +86,7 @@ function modelLayers(path: string, modelJson: Json): { name: string; layers: { c
     throw importError(path, `modelTopology has no class_name (found ${describeJson(className)}); ${LAYERS_HINT}`);
   }
   if (className !== 'Sequential') {
-    const kind = className === 'Functional' || className === 'Model' ? `a ${className} (functional API) model` : `a model of class ${JSON.stringify(className).slice(0, 60)}`;
+    const kind = className === 'Functional' || className === 'Model' ? `a ${className} (functional API) model` : `a model of class ${describeValue(className)}`;
     throw importError(path, `is ${kind}; ${LAYERS_HINT}`);
   }
   const cfg = (topology as Json).config;
@@ -106,7 +107,7 @@ function modelLayers(path: string, modelJson: Json): { name: string; layers: { c
 
 function activationOf(path: string, where: string, value: unknown): string {
   const name = value === undefined || value === null ? 'linear' : value;
-  if (typeof name !== 'string') throw importError(path, `${where}: activation ${JSON.stringify(value)} is not a plain activation name`);
+  if (typeof name !== 'string') throw importError(path, `${where}: activation ${describeValue(value)} is not a plain activation name`);
   const canonical = name === 'silu' ? 'swish' : name;
   if (!(ACTIVATIONS as readonly string[]).includes(canonical)) {
     throw importError(path, `${where}: activation "${name}" is not supported (cnn has ${ACTIVATIONS.join(', ')})`);
@@ -159,7 +160,7 @@ function convertLayers(path: string, layers: { className: string; config: Json }
     if (className === 'BatchNormalization') {
       const axis = Array.isArray(config.axis) ? config.axis[0] : config.axis;
       if (axis !== undefined && axis !== -1 && !(inputShape && axis === inputShape.length)) {
-        throw importError(path, `${where}: axis ${JSON.stringify(config.axis)}; cnn normalizes the last axis only`);
+        throw importError(path, `${where}: axis ${describeValue(config.axis)}; cnn normalizes the last axis only`);
       }
     }
     const layer: Json = { type: className, name };
@@ -187,7 +188,7 @@ export async function importTfjsModel(modelPath: string, options: ImportOptions 
     throw importError(path, 'the first layer gives no batch_input_shape with fixed sizes (e.g. [null, 28, 28, 1])');
   }
   if (converted.inputShape.length === 0 || converted.inputShape.some((d) => typeof d !== 'number' || !Number.isSafeInteger(d) || d < 1)) {
-    throw importError(path, `the first layer's batch_input_shape [null, ${converted.inputShape.map((d) => JSON.stringify(d)).join(', ')}] must give fixed sizes, whole numbers >= 1 (e.g. [null, 28, 28, 1])`);
+    throw importError(path, `the first layer's batch_input_shape [null, ${converted.inputShape.slice(0, 8).map((d) => describeValue(d, 20)).join(', ')}${converted.inputShape.length > 8 ? ', ...' : ''}] must give fixed sizes, whole numbers >= 1 (e.g. [null, 28, 28, 1])`);
   }
   // A model cnn exported carries its whole config; start from it so nothing is lost on the way back.
   const metadata = modelJson.userDefinedMetadata;

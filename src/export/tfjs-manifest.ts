@@ -9,6 +9,7 @@
 import { realpath } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { CnnError } from '../errors.js';
+import { describeValue } from '../model/validate-core.js';
 import { describeFsError } from '../util/atomic-write.js';
 import { FileRefused, openRegularFile, readExactly, type OpenedFile } from '../util/read-regular-file.js';
 
@@ -31,9 +32,9 @@ function isObject(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** A value as JSON for a message: short, and safe for huge or deeply nested values. */
 function show(v: unknown): string {
-  const text = JSON.stringify(v) ?? String(v);
-  return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+  return describeValue(v, 120);
 }
 
 interface WeightSpec {

@@ -53,10 +53,38 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 /** A short rendering of a JSON value for messages. */
-export function describeValue(v: unknown): string {
+export function describeValue(v: unknown, max = 60): string {
   if (v === undefined) return 'nothing';
-  const s = JSON.stringify(v);
-  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+  const s = shortJson(v, max + 1, 0);
+  return s.length > max ? `${s.slice(0, max - 3)}...` : s;
+}
+
+/**
+ * JSON.stringify, but only the first `budget` characters or so, and never deeper than 16 levels: a
+ * config value may be a list of a million items or nested 100,000 deep, and describing it in a
+ * message must neither take long nor overflow the stack.
+ */
+function shortJson(v: unknown, budget: number, depth: number): string {
+  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
+  const list = Array.isArray(v);
+  if (depth >= 16) return list ? '[...]' : '{...}';
+  let out = list ? '[' : '{';
+  let first = true;
+  const add = (text: string) => {
+    out += (first ? '' : ',') + text;
+    first = false;
+  };
+  if (list) {
+    for (let i = 0; i < v.length && out.length <= budget; i++) add(shortJson(v[i] === undefined ? null : v[i], budget - out.length, depth + 1));
+  } else {
+    for (const key in v as Record<string, unknown>) {
+      if (out.length > budget) break;
+      const value = (v as Record<string, unknown>)[key];
+      if (value === undefined || typeof value === 'function') continue;
+      add(`${JSON.stringify(key)}:${shortJson(value, budget - out.length, depth + 1)}`);
+    }
+  }
+  return out.length > budget ? out : out + (list ? ']' : '}');
 }
 
 export function levenshtein(a: string, b: string): number {

@@ -4,6 +4,8 @@
  * refused with a message instead of producing wrong tensors. See weights-file.ts for the layout.
  */
 
+import { describeValue } from './validate-core.js';
+
 /** A tensor's entry in the header: where its float32 values lie in the data block. */
 export interface HeaderTensor {
   name: string;
@@ -89,20 +91,20 @@ function validateTraining(t: Record<string, unknown>): Record<string, unknown> {
     const v = t[key];
     // null: a NaN written as JSON (a run that diverged still saves its last good weights)
     if (v !== undefined && v !== null && (typeof v !== 'number' || !Number.isFinite(v) || v < 0)) {
-      throw new HeaderProblem(`training.${key} must be a number >= 0, found ${JSON.stringify(v)}`);
+      throw new HeaderProblem(`training.${key} must be a number >= 0, found ${describeValue(v)}`);
     }
   }
   if (t.threads !== undefined && t.threads !== null) wholeNumber(t.threads, 'training.threads');
   const limit = t.limit;
   if (limit !== undefined && limit !== null && (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 1)) {
-    throw new HeaderProblem(`training.limit must be null or a whole number >= 1, found ${JSON.stringify(limit)}`);
+    throw new HeaderProblem(`training.limit must be null or a whole number >= 1, found ${describeValue(limit)}`);
   }
   return t;
 }
 
 function wholeNumber(v: unknown, where: string): number {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
-    throw new HeaderProblem(`${where} must be a whole number >= 0, found ${JSON.stringify(v) ?? 'nothing'}`);
+    throw new HeaderProblem(`${where} must be a whole number >= 0, found ${describeValue(v)}`);
   }
   return v;
 }

@@ -86,7 +86,7 @@ export function writeTfjsModel(folder: string, modelJson: unknown = tfjsModelJso
 export function smallWeightsContents(): WeightsContents {
   const k = new Float32Array([0.5, -1.5, 2, 0.25, -0.125, 1, 3, -2]);
   return {
-    config: { name: 'small', input_shape: [2, 2, 1], layers: [{ type: 'Flatten' }, { type: 'Dense', units: 2 }] },
+    config: { name: 'small', input_shape: [2, 2, 1], layers: [{ type: 'Flatten', name: 'flatten' }, { type: 'Dense', name: 'dense', units: 2, activation: 'softmax' }] },
     tensors: [
       { name: 'dense/kernel', layer: 'dense', shape: [4, 2], data: k },
       { name: 'dense/bias', layer: 'dense', shape: [2], data: new Float32Array([0.1, -0.1]) },
