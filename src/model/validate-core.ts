@@ -22,11 +22,14 @@ export class ConfigError extends CnnError {
   readonly source: string;
 
   constructor(source: string, issues: ConfigIssue[]) {
-    const lines = issues.map(formatIssue);
+    // A list of a million bad values is one mistake repeated: show the first few.
+    const lines = issues.slice(0, MAX_ISSUES_SHOWN).map(formatIssue);
+    if (issues.length > MAX_ISSUES_SHOWN) lines.push(`... and ${issues.length - MAX_ISSUES_SHOWN} more`);
+    const count = issues.length >= MAX_ISSUES ? `${MAX_ISSUES} or more` : String(issues.length);
     const message =
       issues.length === 1
         ? `${source}: ${lines[0]}`
-        : `${source}: ${issues.length} problems in the model config:\n${lines.map((l) => `  ${l}`).join('\n')}`;
+        : `${source}: ${count} problems in the model config:\n${lines.map((l) => `  ${l}`).join('\n')}`;
     super('ERR_BAD_CONFIG', message, ExitCode.usage);
     this.issues = issues;
     this.source = source;
@@ -39,7 +42,12 @@ export interface Ctx {
   layer?: string;
 }
 
+/** Issues kept and shown: a huge config of bad values costs neither time nor a screenful. */
+export const MAX_ISSUES = 1000;
+const MAX_ISSUES_SHOWN = 20;
+
 export function report(ctx: Ctx, path: string, message: string): void {
+  if (ctx.issues.length >= MAX_ISSUES) return;
   ctx.issues.push(ctx.layer ? { path, layer: ctx.layer, message } : { path, message });
 }
 

@@ -109,7 +109,7 @@ function getAt(root: JsonValue, path: (string | number)[]): JsonValue {
 const DEEP = '\u0000DEEP\u0000';
 
 /** One structural mutation of a parsed JSON tree; may return text containing the DEEP marker. */
-function mutateTree(rng: Rng, root: JsonValue): { tree: JsonValue; deep?: string } {
+function mutateTree(rng: Rng, root: JsonValue): { tree: JsonValue; deep?: string; huge?: boolean } {
   const all = paths(root);
   const path = rng.pick(all);
   const target = getAt(root, path);
@@ -126,8 +126,10 @@ function mutateTree(rng: Rng, root: JsonValue): { tree: JsonValue; deep?: string
       break;
     case 4: {
       // a huge array, of numbers or of the value itself
+      // (copies of a subtree kept under 4 MB of JSON: a mutant is made in the fuzzer's own thread)
       const length = rng.pick([1000, 20000, 200000]);
-      replacement = rng.chance(0.5) ? new Array(length).fill(rng.pick([0, 1, 28, -1])) : new Array(Math.min(length, 2000)).fill(target);
+      const size = (JSON.stringify(target) ?? 'null').length;
+      replacement = rng.chance(0.5) ? new Array(length).fill(rng.pick([0, 1, 28, -1])) : new Array(Math.max(1, Math.min(length, Math.floor(4e6 / size)))).fill(target);
       break;
     }
     case 5: {
@@ -158,10 +160,11 @@ function mutateTree(rng: Rng, root: JsonValue): { tree: JsonValue; deep?: string
       replacement = structuredClone(getAt(root, rng.pick(all)));
     }
   }
-  if (path.length === 0) return { tree: replacement ?? null, deep };
+  const huge = deep !== undefined || (Array.isArray(replacement) && replacement.length > 1 && replacement[0] === replacement[replacement.length - 1]);
+  if (path.length === 0) return { tree: replacement ?? null, deep, huge };
   const parent = getAt(root, path.slice(0, -1)) as Record<string | number, JsonValue>;
   parent[path[path.length - 1]] = replacement ?? null;
-  return { tree: root, deep };
+  return { tree: root, deep, huge };
 }
 
 /** A JSON text mutated structurally (if it parses) or textually. */
@@ -181,10 +184,12 @@ export function mutateJsonText(rng: Rng, text: string): string {
     }
   }
   let deepText: string | undefined;
-  for (let n = rng.range(1, 3); n > 0; n--) {
+  for (let n = rng.range(1, 3); n > 0 && text.length < 1e6; n--) {
     const r = mutateTree(rng, tree);
     tree = r.tree;
     if (r.deep) deepText = r.deep;
+    // One huge change is the last: copies of copies would grow without bound (the copies are shared).
+    if (r.huge) break;
   }
   const out = JSON.stringify(tree);
   return deepText ? out.replace(JSON.stringify(DEEP), deepText) : out;

@@ -25,6 +25,8 @@ export interface FuzzOptions {
   /** Where failing cases are saved (a folder per case); nothing is saved without it. */
   saveDir?: string;
   onFailure?(failure: FuzzFailure): void;
+  /** After each case: how long making it and running it took (for finding slow mutations). */
+  onCase?(target: string, index: number, makeMs: number, runMs: number, files: FuzzCase): void;
 }
 
 export interface FuzzFailure {
@@ -45,6 +47,9 @@ export interface TargetStats {
   failures: number;
   /** How many refusals had each error code: shows how deep the mutations get. */
   codes: Record<string, number>;
+  /** The slowest case (ms, with the time to make it), to spot mutations that cost too much. */
+  slowestMs: number;
+  slowestIndex: number;
 }
 
 export interface FuzzReport {
@@ -140,7 +145,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   const report: FuzzReport = { seed: options.seed, targets: {}, failures: [], seedFailures: [] };
   const state = targets.map((t) => ({ target: t, rng: new Rng(targetSeed(options.seed, t.name)), seeds: t.seeds(), pool: [] as FuzzCase[] }));
   for (const s of state) {
-    report.targets[s.target.name] = { cases: 0, ok: 0, refused: 0, failures: 0, codes: {} };
+    report.targets[s.target.name] = { cases: 0, ok: 0, refused: 0, failures: 0, codes: {}, slowestMs: 0, slowestIndex: -1 };
     s.pool = [...s.seeds, ...(s.target.refusedParents?.() ?? [])];
   }
   try {
@@ -158,9 +163,17 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       if (options.casesPerTarget === undefined && options.deadline === undefined) break;
       for (const s of state) {
         const stats = report.targets[s.target.name];
+        const t0 = performance.now();
         const files = makeCase(s.target, s.rng, s.pool);
+        const t1 = performance.now();
         const r = await runner.run(s.target.name, files);
+        options.onCase?.(s.target.name, stats.cases + 1, t1 - t0, performance.now() - t1, files);
         stats.cases += 1;
+        const ms = performance.now() - t0;
+        if (ms > stats.slowestMs) {
+          stats.slowestMs = Math.round(ms);
+          stats.slowestIndex = stats.cases;
+        }
         if (r.outcome === 'ok') {
           stats.ok += 1;
           if (worthKeeping(files)) s.pool.length < 64 ? s.pool.push(files) : (s.pool[s.seeds.length + 2 + s.rng.int(62 - s.seeds.length)] = files);
