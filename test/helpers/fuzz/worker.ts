@@ -19,10 +19,11 @@ export type CaseResult =
   | { id: number; outcome: 'refused'; code: string; message: string }
   | { id: number; outcome: 'bug'; name: string; message: string; stack: string };
 
-const scratch = (workerData as { scratch: string }).scratch;
 let count = 0;
 
-parentPort!.on('message', async (msg: CaseMessage) => {
+// (`node --test dist/test/` loads every file there, this one too: outside a worker it does nothing.)
+parentPort?.on('message', async (msg: CaseMessage) => {
+  const scratch = (workerData as { scratch: string }).scratch;
   const dir = join(scratch, `case-${count++}`);
   mkdirSync(dir, { recursive: true });
   let result: CaseResult;
