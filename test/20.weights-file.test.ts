@@ -35,7 +35,8 @@ function floats(n: number, seed: number): Float32Array {
 }
 
 function sampleContents(): WeightsContents {
-  const special = new Float32Array([NaN, -0, Infinity, -Infinity, 1.4e-45, 3.4028234663852886e38, -1.5]);
+  // Extremes a trained model can hold (NaN and Infinity are refused on load: see 65.outside-files).
+  const special = new Float32Array([-0, 1.4e-45, -1.4e-45, 3.4028234663852886e38, -3.4028234663852886e38, 1.1754943508222875e-38, -1.5]);
   return {
     config: { name: 'sequential', layers: [{ type: 'Conv2D', filters: 2, kernel_size: [3, 3] }, { type: 'Dense', units: 3 }], note: 'ünïcödé ✓' },
     tensors: [
@@ -274,8 +275,8 @@ test('missing files, directories and extra bytes give plain messages', async () 
   const missing = join(dir, 'nope.bin');
   await assertRejects(readWeightsFile(missing), missing, /: no such file$/);
   await assertRejects(readWeightsHeader(missing), missing, /: no such file$/);
-  await assertRejects(readWeightsFile(dir), dir, /: is a directory$/);
-  await assertRejects(readWeightsHeader(dir), dir, /: is a directory$/);
+  await assertRejects(readWeightsFile(dir), dir, /: is a directory, not a regular file$/);
+  await assertRejects(readWeightsHeader(dir), dir, /: is a directory, not a regular file$/);
   const good = encodeWeightsFile(sampleContents());
   const longer = Buffer.concat([good, Buffer.from([0, 0, 0, 0])]);
   assertWeightsError(() => decodeWeightsFile(longer, 'w.bin'), 'w.bin', /expected [\d,]+ bytes, found [\d,]+ \(extra data at the end\): the file is damaged$/);

@@ -136,5 +136,5 @@ test('cnn import names the unsupported layer or weight', async () => {
   );
   await assert.rejects(importTfjsModel(folder), /has no weight d\/kernel/);
   writeFileSync(join(folder, 'model.json'), JSON.stringify({ modelTopology: { class_name: 'Functional', config: {} } }));
-  await assert.rejects(importTfjsModel(folder), /Sequential models only/);
+  await assert.rejects(importTfjsModel(folder), /is a Functional \(functional API\) model; cnn imports TensorFlow.js layers models of class Sequential/);
 });

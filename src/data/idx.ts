@@ -4,9 +4,10 @@
  * what every MNIST-like dataset uses; anything else is named as the problem rather than misread.
  * Files may be raw or gzip-compressed (detected by content, not by name).
  */
-import { readFile } from 'node:fs/promises';
-import { gunzipSync } from 'node:zlib';
+import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 import { CnnError } from '../errors.js';
+import { describeFsError } from '../util/atomic-write.js';
+import { FileRefused, openRegularFile, readExactly, type OpenedFile } from '../util/read-regular-file.js';
 
 export interface IdxArray {
   dims: number[];
@@ -25,17 +26,26 @@ export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
-/** Parses an IDX buffer (raw or gzip). `file` is only used to name the file in errors. */
-export function parseIdx(buffer: Uint8Array, file: string): IdxArray {
-  let bytes = buffer;
-  if (isGzip(bytes)) {
-    try {
-      bytes = gunzipSync(bytes);
-    } catch (e) {
-      throw idxFormatError(file, `it looks gzip-compressed but does not decompress (${(e as Error).message})`);
-    }
+/** The most an IDX file may hold (header and values): Node's limit for reading a file whole. */
+export const MAX_IDX_BYTES = 2 ** 31 - 1;
+
+interface IdxHeader {
+  dims: number[];
+  headerLength: number;
+  /** Header plus values: what the whole (uncompressed) file must be. */
+  totalLength: number;
+}
+
+/**
+ * Reads the header from the first bytes of the (uncompressed) file; undefined when `bytes` is too
+ * short to hold it and more may come (`complete` false). Everything the header can get wrong is
+ * named here, before any value is read.
+ */
+function parseIdxHeader(bytes: Uint8Array, file: string, complete: boolean): IdxHeader | undefined {
+  if (bytes.length < 4) {
+    if (!complete) return undefined;
+    throw idxFormatError(file, `it is ${bytes.length} bytes long, shorter than the 4-byte header`);
   }
-  if (bytes.length < 4) throw idxFormatError(file, `it is ${bytes.length} bytes long, shorter than the 4-byte header`);
   if (bytes[0] !== 0 || bytes[1] !== 0) {
     const magic = Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ');
     throw idxFormatError(file, `bad magic number ${magic} (an IDX file starts with 00 00 08 NN)`);
@@ -49,6 +59,7 @@ export function parseIdx(buffer: Uint8Array, file: string): IdxArray {
   if (rank < 1 || rank > 4) throw idxFormatError(file, `it has ${rank} dimensions; expected 1 (labels) to 4 (images with channels)`);
   const headerLength = 4 + 4 * rank;
   if (bytes.length < headerLength) {
+    if (!complete) return undefined;
     throw idxFormatError(file, `it is ${bytes.length} bytes long, shorter than its ${headerLength}-byte header`);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -58,26 +69,128 @@ export function parseIdx(buffer: Uint8Array, file: string): IdxArray {
     if (d === 0) throw idxFormatError(file, `dimension ${i} is 0`);
     dims.push(d);
   }
-  const valueCount = dims.reduce((a, b) => a * b, 1);
-  const expected = headerLength + valueCount;
-  if (bytes.length !== expected) {
-    const what = bytes.length < expected ? 'truncated' : 'longer than its header says';
-    throw idxFormatError(
-      file,
-      `it is ${what}: dimensions ${dims.join('x')} need ${expected} bytes, the file has ${bytes.length}`,
-    );
+  const totalLength = headerLength + dims.reduce((a, b) => a * b, 1);
+  if (totalLength > MAX_IDX_BYTES) {
+    throw idxFormatError(file, `dimensions ${dims.join('x')} need ${totalLength} bytes, more than cnn loads (${MAX_IDX_BYTES})`);
   }
-  return { dims, data: bytes.subarray(headerLength) };
+  return { dims, headerLength, totalLength };
 }
 
-export async function readIdxFile(path: string): Promise<IdxArray> {
-  let buffer: Buffer;
-  try {
-    buffer = await readFile(path);
-  } catch (e) {
-    throw new CnnError('ERR_IDX_FORMAT', `cannot read IDX file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+function lengthError(file: string, header: IdxHeader, actual: number, unit = 'the file has'): CnnError {
+  const what = actual < header.totalLength ? 'truncated' : 'longer than its header says';
+  return idxFormatError(file, `it is ${what}: dimensions ${header.dims.join('x')} need ${header.totalLength} bytes, ${unit} ${actual}`);
+}
+
+function notGzip(file: string, e: unknown): CnnError {
+  return idxFormatError(file, `it looks gzip-compressed but does not decompress (${(e as Error).message})`);
+}
+
+/**
+ * The header of a gzip IDX file from the start of its compressed bytes: a few hundred compressed
+ * bytes hold it, and inflating a prefix (with a sync flush, so a cut stream is no error) yields at
+ * most about a thousand times the prefix, so this never inflates the file itself.
+ */
+function peekGzipHeader(compressed: Uint8Array, file: string): IdxHeader {
+  for (let prefix = 64; ; prefix *= 8) {
+    const whole = prefix >= compressed.length;
+    let start: Buffer;
+    try {
+      start = gunzipSync(compressed.subarray(0, prefix), { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+      // All of it gave less than a header: a cut stream says so when inflated strictly (tiny here).
+      if (whole && start.length < 20) start = gunzipSync(compressed, { maxOutputLength: 64 });
+    } catch (e) {
+      throw notGzip(file, e);
+    }
+    const header = parseIdxHeader(start, file, whole);
+    if (header) return header;
+    if (prefix >= GZIP_PEEK_LIMIT) throw idxFormatError(file, `its gzip stream yields no IDX header in its first ${GZIP_PEEK_LIMIT} bytes`);
   }
-  return parseIdx(buffer, path);
+}
+
+const GZIP_PEEK_LIMIT = 64 * 1024;
+
+/**
+ * Inflates at most the size the header declares: a "gzip bomb" (a few MB that inflate to many GB)
+ * stops at that size instead of filling memory, and a stream that ends early is an error.
+ */
+function inflateIdx(compressed: Uint8Array, header: IdxHeader, file: string): Buffer {
+  try {
+    const bytes = gunzipSync(compressed, { maxOutputLength: header.totalLength });
+    if (bytes.length !== header.totalLength) throw lengthError(file, header, bytes.length, 'its gzip stream holds');
+    return bytes;
+  } catch (e) {
+    if (e instanceof CnnError) throw e;
+    if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw idxFormatError(file, `it is longer than its header says: dimensions ${header.dims.join('x')} need ${header.totalLength} bytes, its gzip stream inflates to more`);
+    }
+    throw notGzip(file, e);
+  }
+}
+
+/**
+ * The most compressed bytes a gzip file of `total` uncompressed bytes may have: deflate's stored
+ * blocks add 5 bytes per 64 KiB, plus the gzip header and trailer. Anything longer is not just
+ * this IDX file, and is refused before it is read.
+ */
+function maxCompressedLength(total: number): number {
+  return total + Math.ceil(total / 16384) * 5 + GZIP_PEEK_LIMIT;
+}
+
+/** Parses an IDX buffer (raw or gzip). `file` is only used to name the file in errors. */
+export function parseIdx(buffer: Uint8Array, file: string): IdxArray {
+  if (isGzip(buffer)) {
+    const header = peekGzipHeader(buffer, file);
+    const bytes = inflateIdx(buffer, header, file);
+    return { dims: header.dims, data: bytes.subarray(header.headerLength) };
+  }
+  const header = parseIdxHeader(buffer, file, true)!;
+  if (buffer.length !== header.totalLength) throw lengthError(file, header, buffer.length);
+  return { dims: header.dims, data: buffer.subarray(header.headerLength) };
+}
+
+function readError(path: string, reason: string): CnnError {
+  return new CnnError('ERR_IDX_FORMAT', `cannot read IDX file ${path}: ${reason}`);
+}
+
+/**
+ * Reads an IDX file (raw or gzip) from disk. Only a regular file is read (a FIFO or /dev/zero is
+ * refused, not read forever), and never more than its header says: a raw file's size is checked
+ * against the header before its values are read, a gzip file's inflation stops at that size.
+ */
+export async function readIdxFile(path: string): Promise<IdxArray> {
+  let opened: OpenedFile;
+  try {
+    opened = await openRegularFile(path);
+  } catch (e) {
+    throw readError(path, (e as Error).message);
+  }
+  const { handle, size } = opened;
+  try {
+    const head = Buffer.alloc(Math.min(size, GZIP_PEEK_LIMIT));
+    await readExactly(handle, head, 0);
+    if (isGzip(head)) {
+      const header = peekGzipHeader(head, path);
+      if (size > maxCompressedLength(header.totalLength)) {
+        throw idxFormatError(path, `it is ${size} bytes of gzip data, more than dimensions ${header.dims.join('x')} (${header.totalLength} bytes) can compress to`);
+      }
+      const compressed = Buffer.alloc(size);
+      head.copy(compressed);
+      await readExactly(handle, compressed.subarray(head.length), head.length);
+      const bytes = inflateIdx(compressed, header, path);
+      return { dims: header.dims, data: bytes.subarray(header.headerLength) };
+    }
+    const header = parseIdxHeader(head, path, true)!;
+    if (size !== header.totalLength) throw lengthError(path, header, size);
+    const bytes = Buffer.alloc(size);
+    head.copy(bytes);
+    await readExactly(handle, bytes.subarray(head.length), head.length);
+    return { dims: header.dims, data: bytes.subarray(header.headerLength) };
+  } catch (e) {
+    if (e instanceof CnnError) throw e;
+    throw readError(path, e instanceof FileRefused ? e.message : describeFsError(e));
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
 }
 
 /** Writes uint8 values with an IDX header: used to make fixtures and small datasets. */

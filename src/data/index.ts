@@ -7,6 +7,7 @@ import { stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { CnnError, usageError } from '../errors.js';
 import { readIdxFile } from './idx.js';
+import { describeNonRegular } from '../util/read-regular-file.js';
 import { FILE_ROLES, getDataset, listDatasets, type DatasetDefinition, type FileRole, type SplitName } from './registry.js';
 import { fetchDatasetFiles, inspectCache, localCopiesPresent, type FetchOptions, type FetchedDataset } from './sources.js';
 import type { DownloadProgress } from './download.js';
@@ -35,6 +36,8 @@ export interface Dataset {
   classNames: string[];
   train: ImageSet;
   test: ImageSet;
+  /** Where the four files were read from (for messages that name them). */
+  files?: Record<FileRole, string>;
 }
 
 /** A dataset given by its files rather than by name, e.g. from a config: EMNIST, KMNIST, your own. */
@@ -118,11 +121,17 @@ function sourceFiles(source: DatasetSource): Record<FileRole, string> {
   return files as Record<FileRole, string>;
 }
 
-/** In a DatasetSource dir, a file may be stored raw or as .gz. */
+/** In a DatasetSource dir, a file may be stored raw or as .gz; something else under its name is named. */
 async function existingVariant(path: string): Promise<string> {
+  const found: string[] = [];
   for (const candidate of [path, `${path}.gz`]) {
-    if (await stat(candidate).then((s) => s.isFile(), () => false)) return candidate;
+    const stats = await stat(candidate).catch(() => undefined);
+    if (!stats) continue;
+    const kind = describeNonRegular(stats);
+    if (!kind) return candidate;
+    found.push(`${candidate} is ${kind}, not a regular file`);
   }
+  if (found.length > 0) throw new CnnError('ERR_DATASET_UNAVAILABLE', `dataset file ${found.join('; ')}`);
   throw new CnnError('ERR_DATASET_UNAVAILABLE', `dataset file ${path} (or ${path}.gz) does not exist`);
 }
 
@@ -134,25 +143,44 @@ export async function loadDataset(nameOrSource: string | DatasetSource, options:
   if (typeof nameOrSource === 'string') {
     const def = getDataset(nameOrSource);
     const { files } = await fetchDataset(def.name, options);
-    return {
+    return sameImageShape({
       name: def.name,
       classes: def.classes,
       classNames: [...def.classNames],
       train: await loadSplit(files.trainImages, files.trainLabels, def.classes, 'train'),
       test: await loadSplit(files.testImages, files.testLabels, def.classes, 'test'),
-    };
+      files: { ...files },
+    });
   }
   const source = nameOrSource;
   checkClasses(source);
   const files = sourceFiles(source);
   for (const role of FILE_ROLES) files[role] = await existingVariant(files[role]);
-  return {
+  return sameImageShape({
     name: source.name ?? 'custom',
     classes: source.classes,
     classNames: source.classNames ? [...source.classNames] : Array.from({ length: source.classes }, (_, i) => String(i)),
     train: await loadSplit(files.trainImages, files.trainLabels, source.classes, 'train'),
     test: await loadSplit(files.testImages, files.testLabels, source.classes, 'test'),
-  };
+    files,
+  });
+}
+
+/** "28x28x1": an image set's height, width and channels. */
+export function imageDims(set: Pick<ImageSet, 'height' | 'width' | 'channels'>): string {
+  return `${set.height}x${set.width}x${set.channels}`;
+}
+
+/** A model sees one image size: test images shaped unlike the training images are refused. */
+function sameImageShape(dataset: Dataset & { files: Record<FileRole, string> }): Dataset {
+  const { train, test, files } = dataset;
+  if (train.height !== test.height || train.width !== test.width || train.channels !== test.channels) {
+    throw new CnnError(
+      'ERR_IDX_FORMAT',
+      `the test images ${files.testImages} are ${imageDims(test)} but the training images ${files.trainImages} are ${imageDims(train)}; both splits must have the same image size`,
+    );
+  }
+  return dataset;
 }
 
 export interface FileStatus {

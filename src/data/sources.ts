@@ -5,7 +5,6 @@
  * against its pinned SHA-256 on the way in. When nothing works, one error lists every source
  * tried, why each failed, and what the user can do.
  */
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CnnError, isCnnError } from '../errors.js';
@@ -13,6 +12,7 @@ import { checkFile } from './checksums.js';
 import { cancelled, datasetCacheDir, resolveCache, setAside, writeVerified, type CacheLocation } from './cache.js';
 import { downloadFile, type DownloadOptions } from './download.js';
 import { FILE_ROLES, type DatasetDefinition, type FileRole, type PinnedFile } from './registry.js';
+import { describeNonRegular, FileRefused, openRegularFile } from '../util/read-regular-file.js';
 
 export interface FetchOptions extends DownloadOptions {
   /** Cache root instead of $CNN_HOME/datasets (tests). */
@@ -55,18 +55,36 @@ async function exists(path: string): Promise<boolean> {
   return stat(path).then((s) => s.isFile(), () => false);
 }
 
-/** A directory source: `<name>` or `<name>.gz`, verified and copied into the cache. */
+/** What is at `path` when it is there but not a regular file ("a directory" ...); undefined otherwise. */
+async function nonRegularKind(path: string): Promise<string | undefined> {
+  return stat(path).then((s) => describeNonRegular(s), () => undefined);
+}
+
+/**
+ * A directory source: `<name>` or `<name>.gz`, verified and copied into the cache. Only a regular
+ * file is read (opened without blocking and checked on the open descriptor): a FIFO or a device
+ * under that name is reported as what it is, not waited on.
+ */
 async function tryDirectory(dir: string, file: PinnedFile, dest: string, options: FetchOptions): Promise<string | undefined> {
   const candidates = [join(dir, file.name), join(dir, `${file.name}.gz`)];
   const problems: string[] = [];
   for (const candidate of candidates) {
-    if (!(await exists(candidate))) continue;
+    if (!(await exists(candidate))) {
+      const kind = await nonRegularKind(candidate);
+      if (kind) problems.push(`${candidate} is ${kind}, not a regular file`);
+      continue;
+    }
     try {
-      await writeVerified(createReadStream(candidate), dest, file, { signal: options.signal });
+      const { handle } = await openRegularFile(candidate);
+      try {
+        await writeVerified(handle.createReadStream({ autoClose: false }), dest, file, { signal: options.signal });
+      } finally {
+        await handle.close().catch(() => undefined);
+      }
       return undefined;
     } catch (e) {
       if (isCnnError(e)) throw e;
-      problems.push(`${candidate}: ${(e as Error).message}`);
+      problems.push(e instanceof FileRefused ? `${candidate} ${e.message}` : `${candidate}: ${(e as Error).message}`);
     }
   }
   if (problems.length === 0) return `not there (no ${file.name} or ${file.name}.gz)`;

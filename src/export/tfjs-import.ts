@@ -4,16 +4,17 @@
  * weights by layer. Models written by `cnn export --format tfjs` come back exactly, their cnn config
  * (dataset, preprocessing, optimizer) included; models from Keras's tensorflowjs converter work too.
  */
-import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { CnnError, usageError } from '../errors.js';
 import { ACTIVATIONS, type ModelConfig } from '../model/config.js';
 import { layerParamTensors } from '../model/params.js';
 import { inferShapes } from '../model/shapes.js';
 import { validateConfig } from '../model/validate.js';
+import { describeValue } from '../model/validate-core.js';
 import type { WeightsContents, WeightsTensor } from '../model/weights-file.js';
-import { describeFsError } from '../util/atomic-write.js';
+import { readRegularFile } from '../util/read-regular-file.js';
 import { LEAKY_RELU_SLOPE, LEAKY_SUFFIX } from './tfjs-layers.js';
+import { readManifestWeights, type ManifestWeight } from './tfjs-manifest.js';
 
 export interface ImportOptions {
   /** Overrides the dataset the model is for (a name or nothing). */
@@ -38,46 +39,75 @@ function snakeKeys(obj: Json): Json {
   return out;
 }
 
+/** Far above any real model.json (the weights live in their own files). */
+const MAX_MODEL_JSON_BYTES = 64 * 1024 * 1024;
+
 async function readJson(path: string): Promise<Json> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = (await readRegularFile(path, MAX_MODEL_JSON_BYTES)).toString('utf8');
   } catch (e) {
-    throw new CnnError('ERR_IMPORT', `cannot read ${path}: ${describeFsError(e)}`);
+    throw new CnnError('ERR_IMPORT', `cannot read ${path}: ${(e as Error).message}`);
   }
+  let json: unknown;
   try {
-    return JSON.parse(text) as Json;
+    json = JSON.parse(text);
   } catch (e) {
     throw importError(path, `not valid JSON (${(e as Error).message})`);
   }
+  if (!isObject(json)) throw importError(path, `is ${describeJson(json)}, not a TensorFlow.js model.json (a JSON object with modelTopology and weightsManifest)`);
+  return json;
 }
 
+function isObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** "a list", "the number 5" ... for messages about a value of the wrong kind. */
+function describeJson(v: unknown): string {
+  if (Array.isArray(v)) return 'a list';
+  if (v === null) return 'null';
+  if (v === undefined) return 'nothing';
+  if (typeof v === 'object') return 'an object';
+  return `the ${typeof v} ${describeValue(v, 40)}`;
+}
+
+const LAYERS_HINT = 'cnn imports TensorFlow.js layers models of class Sequential (tfjs.converters.save_keras_model, or tensorflowjs_converter --output_format tfjs_layers_model on a Sequential Keras model)';
+
 function modelLayers(path: string, modelJson: Json): { name: string; layers: { className: string; config: Json }[] } {
-  let topology = modelJson.modelTopology as Json | undefined;
-  if (!topology || typeof topology !== 'object') throw importError(path, 'has no modelTopology: is it a TensorFlow.js layers model (not a graph model)?');
-  if (topology.model_config) topology = topology.model_config as Json; // the Python converter's wrapping
-  if (topology.class_name !== 'Sequential') {
-    throw importError(path, `is a ${String(topology.class_name)} model; cnn imports Sequential models only`);
+  if (modelJson.format === 'graph-model' || (isObject(modelJson.modelTopology) && 'node' in modelJson.modelTopology)) {
+    throw importError(path, `is a TensorFlow.js graph model (a frozen TensorFlow graph, not layers); ${LAYERS_HINT}`);
   }
-  const cfg = topology.config as Json | unknown[];
-  const list = (Array.isArray(cfg) ? cfg : (cfg?.layers as unknown[])) ?? [];
-  if (!Array.isArray(list) || list.length === 0) throw importError(path, 'the model has no layers');
-  const name = !Array.isArray(cfg) && typeof cfg?.name === 'string' ? cfg.name : 'imported';
+  let topology = modelJson.modelTopology;
+  if (!isObject(topology)) throw importError(path, `has no modelTopology object (found ${describeJson(topology)}); ${LAYERS_HINT}`);
+  if (isObject(topology.model_config)) topology = topology.model_config; // the Python converter's wrapping
+  const className = (topology as Json).class_name;
+  if (typeof className !== 'string') {
+    throw importError(path, `modelTopology has no class_name (found ${describeJson(className)}); ${LAYERS_HINT}`);
+  }
+  if (className !== 'Sequential') {
+    const kind = className === 'Functional' || className === 'Model' ? `a ${className} (functional API) model` : `a model of class ${describeValue(className)}`;
+    throw importError(path, `is ${kind}; ${LAYERS_HINT}`);
+  }
+  const cfg = (topology as Json).config;
+  const list = Array.isArray(cfg) ? cfg : isObject(cfg) ? cfg.layers : undefined;
+  if (!Array.isArray(list)) throw importError(path, `modelTopology.config.layers must be a list of layers, found ${describeJson(list)}`);
+  if (list.length === 0) throw importError(path, 'the model has no layers');
+  const name = isObject(cfg) && typeof cfg.name === 'string' ? cfg.name : 'imported';
   return {
     name,
     layers: list.map((l, i) => {
-      const layer = l as Json;
-      if (typeof layer?.class_name !== 'string' || typeof layer.config !== 'object' || layer.config === null) {
+      if (!isObject(l) || typeof l.class_name !== 'string' || !isObject(l.config)) {
         throw importError(path, `layer ${i} has no class_name and config`);
       }
-      return { className: CLASS_ALIASES[layer.class_name] ?? layer.class_name, config: snakeKeys(layer.config as Json) };
+      return { className: CLASS_ALIASES[l.class_name] ?? l.class_name, config: snakeKeys(l.config) };
     }),
   };
 }
 
 function activationOf(path: string, where: string, value: unknown): string {
   const name = value === undefined || value === null ? 'linear' : value;
-  if (typeof name !== 'string') throw importError(path, `${where}: activation ${JSON.stringify(value)} is not a plain activation name`);
+  if (typeof name !== 'string') throw importError(path, `${where}: activation ${describeValue(value)} is not a plain activation name`);
   const canonical = name === 'silu' ? 'swish' : name;
   if (!(ACTIVATIONS as readonly string[]).includes(canonical)) {
     throw importError(path, `${where}: activation "${name}" is not supported (cnn has ${ACTIVATIONS.join(', ')})`);
@@ -130,7 +160,7 @@ function convertLayers(path: string, layers: { className: string; config: Json }
     if (className === 'BatchNormalization') {
       const axis = Array.isArray(config.axis) ? config.axis[0] : config.axis;
       if (axis !== undefined && axis !== -1 && !(inputShape && axis === inputShape.length)) {
-        throw importError(path, `${where}: axis ${JSON.stringify(config.axis)}; cnn normalizes the last axis only`);
+        throw importError(path, `${where}: axis ${describeValue(config.axis)}; cnn normalizes the last axis only`);
       }
     }
     const layer: Json = { type: className, name };
@@ -142,41 +172,7 @@ function convertLayers(path: string, layers: { className: string; config: Json }
   return { inputShape, layers: out };
 }
 
-/** Every weight of the manifest by name (a ":0" suffix dropped), read from the files beside model.json. */
-async function readWeights(path: string, modelJson: Json): Promise<Map<string, { shape: number[]; data: Float32Array }>> {
-  const manifest = modelJson.weightsManifest;
-  if (!Array.isArray(manifest)) throw importError(path, 'has no weightsManifest');
-  const weights = new Map<string, { shape: number[]; data: Float32Array }>();
-  for (const group of manifest as Json[]) {
-    const parts: Buffer[] = [];
-    for (const file of (group.paths as string[]) ?? []) {
-      const full = join(dirname(path), file);
-      try {
-        parts.push(await readFile(full));
-      } catch (e) {
-        throw new CnnError('ERR_IMPORT', `cannot read ${full} (listed in ${path}): ${describeFsError(e)}`);
-      }
-    }
-    const bytes = Buffer.concat(parts);
-    let at = 0;
-    for (const spec of (group.weights as Json[]) ?? []) {
-      const name = String(spec.name).replace(/:0$/, '');
-      const shape = (spec.shape as number[]) ?? [];
-      const count = shape.reduce((a, b) => a * b, 1);
-      if (spec.dtype !== 'float32' || spec.quantization) {
-        throw importError(path, `weight ${name} is ${String(spec.dtype)}${spec.quantization ? ' (quantized)' : ''}; cnn imports float32 weights only`);
-      }
-      if (at + count * 4 > bytes.length) throw importError(path, `the weight files end before weight ${name} (${bytes.length} bytes)`);
-      const data = new Float32Array(count);
-      for (let k = 0; k < count; k++) data[k] = bytes.readFloatLE(at + k * 4);
-      at += count * 4;
-      weights.set(name, { shape, data });
-    }
-  }
-  return weights;
-}
-
-function findWeight(weights: Map<string, { shape: number[]; data: Float32Array }>, layer: string, param: string) {
+function findWeight(weights: Map<string, ManifestWeight>, layer: string, param: string) {
   const exact = weights.get(`${layer}/${param}`);
   if (exact) return exact;
   for (const [name, w] of weights) if (name.endsWith(`/${layer}/${param}`)) return w;
@@ -188,14 +184,20 @@ export async function importTfjsModel(modelPath: string, options: ImportOptions 
   const modelJson = await readJson(path);
   const { name, layers } = modelLayers(path, modelJson);
   const converted = convertLayers(path, layers);
-  if (!converted.inputShape || converted.inputShape.some((d) => typeof d !== 'number')) {
+  if (!converted.inputShape) {
     throw importError(path, 'the first layer gives no batch_input_shape with fixed sizes (e.g. [null, 28, 28, 1])');
   }
+  if (converted.inputShape.length === 0 || converted.inputShape.some((d) => typeof d !== 'number' || !Number.isSafeInteger(d) || d < 1)) {
+    throw importError(path, `the first layer's batch_input_shape [null, ${converted.inputShape.slice(0, 8).map((d) => describeValue(d, 20)).join(', ')}${converted.inputShape.length > 8 ? ', ...' : ''}] must give fixed sizes, whole numbers >= 1 (e.g. [null, 28, 28, 1])`);
+  }
   // A model cnn exported carries its whole config; start from it so nothing is lost on the way back.
-  const carried = ((modelJson.userDefinedMetadata as Json | undefined)?.cnn as Json | undefined)?.config as Json | undefined;
+  const metadata = modelJson.userDefinedMetadata;
+  const cnnMeta = isObject(metadata) ? metadata.cnn : undefined;
+  const carried = isObject(cnnMeta) && isObject(cnnMeta.config) ? cnnMeta.config : undefined;
   // Keep what the TensorFlow.js format cannot say (initializers, regularizers, dropout seeds) from the
   // carried config, for layers still there under the same name and type.
-  const carriedLayers = new Map(((carried?.layers as Json[] | undefined) ?? []).map((l) => [l.name, l]));
+  const carriedList = Array.isArray(carried?.layers) ? (carried.layers as unknown[]).filter(isObject) : [];
+  const carriedLayers = new Map(carriedList.map((l) => [l.name, l]));
   const mergedLayers = converted.layers.map((l) => {
     const before = carriedLayers.get(l.name);
     return before && before.type === l.type ? { ...before, ...l } : l;
@@ -213,7 +215,7 @@ export async function importTfjsModel(modelPath: string, options: ImportOptions 
     if (e instanceof CnnError) throw usageError(e.code, e.message);
     throw e;
   }
-  const weights = await readWeights(path, modelJson);
+  const weights = await readManifestWeights(path, dirname(path), modelJson.weightsManifest);
   const shapes = inferShapes(config);
   const tensors: WeightsTensor[] = [];
   config.layers.forEach((layer, i) => {

@@ -23,11 +23,14 @@ export class ConfigError extends CnnError {
   readonly source: string;
 
   constructor(source: string, issues: ConfigIssue[]) {
-    const lines = issues.map(formatIssue);
+    // A list of a million bad values is one mistake repeated: show the first few.
+    const lines = issues.slice(0, MAX_ISSUES_SHOWN).map(formatIssue);
+    if (issues.length > MAX_ISSUES_SHOWN) lines.push(`... and ${issues.length - MAX_ISSUES_SHOWN} more`);
+    const count = issues.length >= MAX_ISSUES ? `${MAX_ISSUES} or more` : String(issues.length);
     const message =
       issues.length === 1
         ? `${source}: ${lines[0]}`
-        : `${source}: ${issues.length} problems in the model config:\n${lines.map((l) => `  ${l}`).join('\n')}`;
+        : `${source}: ${count} problems in the model config:\n${lines.map((l) => `  ${l}`).join('\n')}`;
     super('ERR_BAD_CONFIG', message, ExitCode.usage);
     this.issues = issues;
     this.source = source;
@@ -40,7 +43,12 @@ export interface Ctx {
   layer?: string;
 }
 
+/** Issues kept and shown: a huge config of bad values costs neither time nor a screenful. */
+export const MAX_ISSUES = 1000;
+const MAX_ISSUES_SHOWN = 20;
+
 export function report(ctx: Ctx, path: string, message: string): void {
+  if (ctx.issues.length >= MAX_ISSUES) return;
   ctx.issues.push(ctx.layer ? { path, layer: ctx.layer, message } : { path, message });
 }
 
@@ -54,10 +62,38 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 /** A short rendering of a JSON value for messages. */
-export function describeValue(v: unknown): string {
+export function describeValue(v: unknown, max = 60): string {
   if (v === undefined) return 'nothing';
-  const s = JSON.stringify(v);
-  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+  const s = shortJson(v, max + 1, 0);
+  return s.length > max ? `${s.slice(0, max - 3)}...` : s;
+}
+
+/**
+ * JSON.stringify, but only the first `budget` characters or so, and never deeper than 16 levels: a
+ * config value may be a list of a million items or nested 100,000 deep, and describing it in a
+ * message must neither take long nor overflow the stack.
+ */
+function shortJson(v: unknown, budget: number, depth: number): string {
+  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
+  const list = Array.isArray(v);
+  if (depth >= 16) return list ? '[...]' : '{...}';
+  let out = list ? '[' : '{';
+  let first = true;
+  const add = (text: string) => {
+    out += (first ? '' : ',') + text;
+    first = false;
+  };
+  if (list) {
+    for (let i = 0; i < v.length && out.length <= budget; i++) add(shortJson(v[i] === undefined ? null : v[i], budget - out.length, depth + 1));
+  } else {
+    for (const key in v as Record<string, unknown>) {
+      if (out.length > budget) break;
+      const value = (v as Record<string, unknown>)[key];
+      if (value === undefined || typeof value === 'function') continue;
+      add(`${JSON.stringify(key)}:${shortJson(value, budget - out.length, depth + 1)}`);
+    }
+  }
+  return out.length > budget ? out : out + (list ? ']' : '}');
 }
 
 export function levenshtein(a: string, b: string): number {

@@ -3,7 +3,7 @@
  * Keras default filled in. Every problem is collected and reported at once as a ConfigError (exit code
  * 2) naming the file, the JSON path (layers[1].kernel_size) and the layer (conv2d_1 (Conv2D)).
  */
-import { readFileSync } from 'node:fs';
+import { readRegularFileSync } from '../util/read-regular-file.js';
 import { usageError } from '../errors.js';
 import {
   BUILTIN_DATASETS,
@@ -317,15 +317,17 @@ function lineAndColumn(text: string, offset: number): string {
   return `line ${line}, column ${offset - before.lastIndexOf('\n')}`;
 }
 
+/** Far above any real config: a config is a few kB of JSON. */
+export const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
+
 /** Reads, parses and validates a config file. */
 export function loadConfigFile(path: string): ModelConfig {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    // A regular file only (a FIFO or a device would block or never end), of a sane size.
+    text = readRegularFileSync(path, MAX_CONFIG_BYTES).toString('utf8');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : (e as Error).message;
-    throw usageError('ERR_BAD_CONFIG', `cannot read the model config ${path}: ${why}`);
+    throw usageError('ERR_BAD_CONFIG', `cannot read the model config ${path}: ${(e as Error).message}`);
   }
   let raw: unknown;
   try {

@@ -4,6 +4,8 @@
  * refused with a message instead of producing wrong tensors. See weights-file.ts for the layout.
  */
 
+import { describeValue } from './validate-core.js';
+
 /** A tensor's entry in the header: where its float32 values lie in the data block. */
 export interface HeaderTensor {
   name: string;
@@ -50,7 +52,7 @@ export function validateHeader(json: unknown, dataBytes: number): WeightsHeader 
   }
   if (json.training !== undefined) {
     if (!isObject(json.training)) throw new HeaderProblem('"training" must be an object');
-    header.training = json.training;
+    header.training = validateTraining(json.training);
   }
   return header;
 }
@@ -78,9 +80,31 @@ function validateTensor(t: unknown, where: string, dataBytes: number): HeaderTen
   return { name: t.name, layer: t.layer, shape, offset, trainable: t.trainable ?? true };
 }
 
+/**
+ * The training progress `cnn train` saves for --resume. Each number it reads back is checked here,
+ * so a damaged or hand-edited checkpoint is refused with the field's name instead of failing deep
+ * inside training. Other fields (history, seed ...) are kept as they are.
+ */
+function validateTraining(t: Record<string, unknown>): Record<string, unknown> {
+  for (const key of ['epoch', 'step', 'correct', 'seen']) if (t[key] !== undefined) wholeNumber(t[key], `training.${key}`);
+  for (const key of ['lossSum', 'seconds']) {
+    const v = t[key];
+    // null: a NaN written as JSON (a run that diverged still saves its last good weights)
+    if (v !== undefined && v !== null && (typeof v !== 'number' || !Number.isFinite(v) || v < 0)) {
+      throw new HeaderProblem(`training.${key} must be a number >= 0, found ${describeValue(v)}`);
+    }
+  }
+  if (t.threads !== undefined && t.threads !== null) wholeNumber(t.threads, 'training.threads');
+  const limit = t.limit;
+  if (limit !== undefined && limit !== null && (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 1)) {
+    throw new HeaderProblem(`training.limit must be null or a whole number >= 1, found ${describeValue(limit)}`);
+  }
+  return t;
+}
+
 function wholeNumber(v: unknown, where: string): number {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
-    throw new HeaderProblem(`${where} must be a whole number >= 0, found ${JSON.stringify(v) ?? 'nothing'}`);
+    throw new HeaderProblem(`${where} must be a whole number >= 0, found ${describeValue(v)}`);
   }
   return v;
 }

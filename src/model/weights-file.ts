@@ -20,12 +20,13 @@
  * final CRC covers everything, so any damaged byte is reported instead of loaded.
  * The file is written to a temporary file and renamed (util/atomic-write.ts).
  */
-import { open, readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { endianness } from 'node:os';
 import { CnnError } from '../errors.js';
 import { crc32 } from '../util/crc32.js';
 import { describeFsError, writeFileAtomic } from '../util/atomic-write.js';
+import { FileRefused, openRegularFile, readExactly } from '../util/read-regular-file.js';
 import { HeaderProblem, shapeSize, validateHeader, type HeaderTensor } from './weights-file-header.js';
 import { describeForeignMagic } from './weights-file-sniff.js';
 
@@ -35,6 +36,8 @@ export const FORMAT_VERSION = 1;
 export const PRELUDE_BYTES = 24;
 /** Far above any real header; a larger length field means a damaged file, not a big allocation. */
 export const MAX_HEADER_BYTES = 64 * 1024 * 1024;
+/** The largest file read in one piece (2 GiB - 1, Node's own limit for reading a file whole). */
+export const MAX_FILE_BYTES = 2 ** 31 - 1;
 export const ERR_WEIGHTS_FILE = 'ERR_WEIGHTS_FILE';
 
 export interface WeightsTensor {
@@ -178,34 +181,48 @@ function align4(n: number): number {
 // ---------------------------------------------------------------------------------------------
 // Reading
 
-/** Reads and checks the whole file. Every problem is a CnnError naming the file. */
+/**
+ * Reads and checks the whole file. Every problem is a CnnError naming the file. Only a regular file
+ * is read (not a FIFO or a device), and only as many bytes as its prelude says it has.
+ */
 export async function readWeightsFile(path: string): Promise<WeightsContents> {
-  let bytes: Buffer;
+  const opened = await openWeights(path);
   try {
-    bytes = await readFile(path);
+    const { handle, size } = opened;
+    const prelude = Buffer.alloc(Math.min(size, PRELUDE_BYTES));
+    await readExactly(handle, prelude, 0);
+    const layout = checkPrelude(prelude, size, path);
+    const total = layout.dataStart + layout.dataBytes + 4;
+    if (total > MAX_FILE_BYTES) throw weightsError(path, 'too large to load in one piece');
+    const bytes = Buffer.alloc(total);
+    await readExactly(handle, bytes, 0);
+    return decodeWeightsFile(bytes, path);
+  } catch (error) {
+    if (error instanceof CnnError) throw error;
+    throw weightsError(path, readFailure(error));
+  } finally {
+    await opened.handle.close().catch(() => {});
+  }
+}
+
+async function openWeights(path: string): Promise<Awaited<ReturnType<typeof openRegularFile>>> {
+  try {
+    return await openRegularFile(path);
   } catch (error) {
     throw weightsError(path, readFailure(error));
   }
-  return decodeWeightsFile(bytes, path);
 }
 
 /** Reads only the prelude and the header (not the tensors); still checks sizes and the header CRC. */
 export async function readWeightsHeader(path: string): Promise<WeightsHeaderInfo> {
-  let handle: Awaited<ReturnType<typeof open>>;
+  const opened = await openWeights(path);
   try {
-    handle = await open(path, 'r');
-  } catch (error) {
-    throw weightsError(path, readFailure(error));
-  }
-  try {
-    const stats = await handle.stat();
-    if (stats.isDirectory()) throw weightsError(path, 'is a directory');
-    const size = stats.size;
+    const { handle, size } = opened;
     const prelude = Buffer.alloc(Math.min(size, PRELUDE_BYTES));
-    await readFully(handle, prelude, 0);
+    await readExactly(handle, prelude, 0);
     const layout = checkPrelude(prelude, size, path);
     const headerBytes = Buffer.alloc(layout.headerBytes);
-    await readFully(handle, headerBytes, PRELUDE_BYTES);
+    await readExactly(handle, headerBytes, PRELUDE_BYTES);
     const header = parseHeader(headerBytes, layout, path);
     return {
       config: header.config,
@@ -219,7 +236,7 @@ export async function readWeightsHeader(path: string): Promise<WeightsHeaderInfo
     if (error instanceof CnnError) throw error;
     throw weightsError(path, readFailure(error));
   } finally {
-    await handle.close().catch(() => {});
+    await opened.handle.close().catch(() => {});
   }
 }
 
@@ -241,6 +258,7 @@ export function decodeWeightsFile(bytes: Uint8Array, path = 'weights file'): Wei
     trainable: t.trainable,
   });
   const contents: WeightsContents = { config: header.config, tensors: header.tensors.map(tensor) };
+  for (const t of contents.tensors) checkFinite(t, path);
   if (header.optimizer) {
     const { type, slots, iterations, state } = header.optimizer;
     contents.optimizer = { type, slots, iterations, state: state.map(tensor) };
@@ -322,16 +340,27 @@ function readFloat32LE(bytes: Uint8Array, at: number, count: number): Float32Arr
   return values;
 }
 
-async function readFully(handle: Awaited<ReturnType<typeof open>>, target: Buffer, position: number): Promise<void> {
-  let done = 0;
-  while (done < target.length) {
-    const { bytesRead } = await handle.read(target, done, target.length - done, position + done);
-    if (bytesRead === 0) throw new Error('the file shrank while being read');
-    done += bytesRead;
+/**
+ * Weights that hold NaN or Infinity give meaningless outputs (and an exit status 0 for a useless
+ * evaluation): refuse them, naming the tensor and the first bad value. Training never writes such a
+ * file (a diverging run stops and keeps the last finite weights), so this is damage or a hand edit.
+ */
+function checkFinite(t: WeightsTensor, path: string): void {
+  const values = t.data;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v - v !== 0) {
+      const what = Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity';
+      throw weightsError(
+        path,
+        `tensor ${t.name} (layer ${t.layer}) holds ${what} at index ${i} of its ${groupDigits(values.length)} values; the weights are not usable`,
+      );
+    }
   }
 }
 
 function readFailure(error: unknown): string {
+  if (error instanceof FileRefused) return error.message;
   const code = (error as { code?: string }).code;
   if (code === 'ERR_FS_FILE_TOO_LARGE') return 'too large to load in one piece';
   return describeFsError(error);

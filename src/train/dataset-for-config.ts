@@ -1,7 +1,7 @@
 /** Gets the dataset a model config names, through src/data (cache, local copies, download). */
 import { dirname, resolve } from 'node:path';
 import type { ModelConfig } from '../model/config.js';
-import { loadDataset, type Dataset, type LoadOptions } from '../data/index.js';
+import { imageDims, loadDataset, type Dataset, type LoadOptions } from '../data/index.js';
 import { usageError } from '../errors.js';
 
 export interface DatasetRequest {
@@ -16,7 +16,44 @@ export interface DatasetRequest {
   onProgress?: LoadOptions['onProgress'];
 }
 
+/**
+ * The (height, width, channels) the model's input_shape asks of each image, or undefined when it is
+ * not an image shape (then only the number of values is compared, by the caller). A model whose
+ * first convolution is channels_first gives input_shape as (channels, height, width).
+ */
+function expectedImage(config: ModelConfig): [number, number, number] | undefined {
+  const s = config.input_shape;
+  if (s.length === 2) return [s[0], s[1], 1];
+  if (s.length !== 3) return undefined;
+  const conv = config.layers.find((l) => l.type === 'Conv2D');
+  if (conv && conv.type === 'Conv2D' && conv.data_format === 'channels_first') return [s[1], s[2], s[0]];
+  return [s[0], s[1], s[2]];
+}
+
+/** Images of another size would be silently misread when only their pixel counts agree (14x56 as 28x28). */
+export function checkImagesFitConfig(config: ModelConfig, dataset: Dataset, configLabel = 'the model config'): void {
+  const want = expectedImage(config);
+  if (!want) return;
+  for (const split of ['train', 'test'] as const) {
+    const set = dataset[split];
+    if (set.height === want[0] && set.width === want[1] && set.channels === want[2]) continue;
+    const file = dataset.files?.[split === 'train' ? 'trainImages' : 'testImages'];
+    const where = file ? `${file} (the ${dataset.name} ${split} images)` : `the ${dataset.name} ${split} images`;
+    const dims = [set.count, set.height, set.width, ...(set.channels > 1 ? [set.channels] : [])].join('x');
+    throw usageError(
+      'ERR_BAD_CONFIG',
+      `${where} has dimensions ${dims}, images of ${imageDims(set)}, but input_shape in ${configLabel} is [${config.input_shape.join(', ')}] (${want.join('x')} images)`,
+    );
+  }
+}
+
 export async function datasetForConfig(config: ModelConfig, req: DatasetRequest = {}): Promise<Dataset> {
+  const dataset = await loadForConfig(config, req);
+  checkImagesFitConfig(config, dataset);
+  return dataset;
+}
+
+async function loadForConfig(config: ModelConfig, req: DatasetRequest): Promise<Dataset> {
   const named = req.name ?? (typeof config.dataset === 'string' ? config.dataset : undefined);
   if (named) return loadDataset(named, { dataDir: req.dataDir, onStatus: req.onStatus, onProgress: req.onProgress });
   const ds = config.dataset;

@@ -43,18 +43,43 @@ export function restoreParams(net: NativeNetwork, tensors: WeightsTensor[], file
   });
 }
 
+/** What decides an optimizer's number of state slots per parameter (see native/core/optimizers.cc). */
+const SLOT_RULES: Record<string, string> = {
+  sgd: 'sgd keeps 1 with momentum > 0, else 0',
+  rmsprop: 'rmsprop keeps 1, plus 1 with momentum > 0 and 1 more when centered',
+  adam: 'adam keeps 2, or 3 with amsgrad',
+  adamw: 'adamw keeps 2, or 3 with amsgrad',
+};
+
+function slotWord(n: number): string {
+  return `${n} state slot${n === 1 ? '' : 's'}`;
+}
+
 export function restoreOptimizer(net: NativeNetwork, opt: NonNullable<WeightsContents['optimizer']>, type: string, file: string): void {
-  if (opt.type !== type || opt.slots !== net.optimizerSlots()) {
-    throw new CnnError('ERR_WEIGHTS_MISMATCH', `${file}: holds ${opt.type} state but the config trains with ${type}`);
+  if (opt.type !== type) {
+    throw new CnnError('ERR_WEIGHTS_MISMATCH', `${file}: holds ${opt.type} optimizer state but the config trains with ${type}`);
+  }
+  const slots = net.optimizerSlots();
+  if (opt.slots !== slots) {
+    const rule = SLOT_RULES[type] ? ` (${SLOT_RULES[type]})` : '';
+    throw new CnnError(
+      'ERR_WEIGHTS_MISMATCH',
+      `${file}: its ${opt.type} state has ${slotWord(opt.slots)} per parameter but the config's ${type} options need ${slots}${rule}: the optimizer's options differ from the ones it was saved with`,
+    );
   }
   const byName = new Map(opt.state.map((t) => [t.name, t]));
   net.params().forEach((p, i) => {
     if (!p.trainable) return;
+    const needed = net.getParam(i).length;
     for (let s = 0; s < opt.slots; s++) {
       const name = `${tensorName(p.layer, p.name)}/slot${s}`;
       const t = byName.get(name);
-      if (!t || t.data.length !== net.getParam(i).length) {
-        throw new CnnError('ERR_WEIGHTS_MISMATCH', `${file}: optimizer state ${name} is missing or has the wrong size`);
+      if (!t) throw new CnnError('ERR_WEIGHTS_MISMATCH', `${file}: has no optimizer state ${name} for parameter ${tensorName(p.layer, p.name)}`);
+      if (t.data.length !== needed) {
+        throw new CnnError(
+          'ERR_WEIGHTS_MISMATCH',
+          `${file}: optimizer state ${name} has shape (${t.shape.join(', ')}) but parameter ${tensorName(p.layer, p.name)} has shape (${p.shape.join(', ')})`,
+        );
       }
       net.setSlot(i, s, t.data);
     }

@@ -16,7 +16,7 @@ import { modelFromContents, trainingStateOf } from '../../api/create.js';
 import { trainModel } from '../../api/fit.js';
 import { Sequential } from '../../api/model.js';
 import { anchorDatasetPaths, datasetForConfig, configDirOf } from '../../train/dataset-for-config.js';
-import { initialState, type EpochRecord, type TrainState } from '../../train/trainer.js';
+import { initialState, stepsPerEpoch, type EpochRecord, type TrainState } from '../../train/trainer.js';
 import { RunOutputs } from '../../train/run-outputs.js';
 import { splitForTraining } from '../../train/split.js';
 import { closableOutput, type ClosableOutput } from '../../util/closable-output.js';
@@ -109,6 +109,10 @@ export async function trainAction(opts: TrainOptions): Promise<number> {
   if (resumed) {
     if (opts.config) throw usageError('ERR_BAD_OPTION', '--resume continues the model stored in the checkpoint; leave out --config');
     config = applyOverrides(validateConfig(resumed.config, `${opts.resume} (its model config)`), opts);
+    const saved = resumed.training as Record<string, unknown> | undefined;
+    if (saved && saved.history !== undefined && !Array.isArray(saved.history)) {
+      throw new CnnError('ERR_WEIGHTS_FILE', `${opts.resume}: bad header: training.history must be a list of epoch records`);
+    }
     state = trainingStateOf(resumed.training);
     // The run continues on the same examples it started with.
     const savedLimit = resumed.training?.limit;
@@ -149,6 +153,10 @@ export async function trainAction(opts: TrainOptions): Promise<number> {
       throw usageError('ERR_BAD_CONFIG', `input_shape (${config.input_shape.join(', ')}) does not match the ${dataset.name} images (${dataset.train.height}, ${dataset.train.width}, ${dataset.train.channels})`);
     }
     const { train: trainSet, validation } = splitForTraining(dataset.train, config.validation_split, limit);
+    const steps = stepsPerEpoch(trainSet.count, config.batch_size);
+    if (resumed && state.step > steps) {
+      throw new CnnError('ERR_WEIGHTS_FILE', `${opts.resume}: bad header: training.step ${state.step} is past the end of an epoch (an epoch here is ${steps} steps of batch size ${config.batch_size}); was it saved with other data or another --limit?`);
+    }
 
     spinner.start('Building the model');
     const model = resumed ? modelFromContents(config, resumed, opts.resume!, state) : new Sequential(config, true, undefined, state);
