@@ -188,7 +188,13 @@ async function checkDataDir(def: DatasetDefinition, dir: string): Promise<void> 
   }
   if (!info.isDirectory()) throw new CnnError('ERR_DATA_DIR', `--data-dir ${dir} is not a folder; it should be a folder holding ${wanted}`);
   const present = await Promise.all(names.map(async (n) => (await exists(join(dir, n))) || exists(join(dir, `${n}.gz`))));
-  if (!present.some(Boolean)) throw new CnnError('ERR_DATA_DIR', `--data-dir ${dir} holds none of ${wanted}`);
+  if (present.some(Boolean)) return;
+  // A name that is there but is no file (a folder, a FIFO, a device) is said as such, not as missing.
+  for (const n of names.flatMap((n) => [n, `${n}.gz`])) {
+    const kind = await nonRegularKind(join(dir, n));
+    if (kind) throw new CnnError('ERR_DATA_DIR', `--data-dir ${dir}: ${join(dir, n)} is ${kind}, not a regular file`);
+  }
+  throw new CnnError('ERR_DATA_DIR', `--data-dir ${dir} holds none of ${wanted}`);
 }
 
 /** Makes sure all four files of `def` are in the cache and verified; returns their paths. */
