@@ -24,6 +24,12 @@ export interface TensorBoardArgs {
   writeImages?: boolean;
   /** "epoch" (default), "batch", or every N batches: how often batch_loss and batch_accuracy are logged. */
   updateFreq?: 'epoch' | 'batch' | number;
+  /** Keras's spellings of the same options (give each option once). */
+  log_dir?: string;
+  histogram_freq?: number;
+  write_graph?: boolean;
+  write_images?: boolean;
+  update_freq?: 'epoch' | 'batch' | number;
 }
 
 const KNOWN = ['log_dir', 'histogram_freq', 'write_graph', 'write_images', 'update_freq'];
