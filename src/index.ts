@@ -44,6 +44,7 @@ export {
   type ModelCheckpointArgs,
   type ReduceLROnPlateauArgs,
 } from './api/callbacks-builtin.js';
+export { TensorBoard, type TensorBoardArgs } from './api/callbacks-tensorboard.js';
 export type { Mode } from './api/monitor.js';
 export { datasets, type Dataset, type ImageSet, type DatasetLoadOptions, type DownloadProgress } from './api/datasets.js';
 export type { ImageBatch, ImageInput, LabelInput, LabeledImages, SplitDataset, TrainingData } from './api/inputs.js';

@@ -7,81 +7,18 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32c, maskedCrc32c } from '../src/tensorboard/events.js';
 import { histogramRows } from '../src/tensorboard/logger.js';
 import { cnnBin, runCli } from './helpers/cli.js';
+import { eventFile, readEvents } from './helpers/tensorboard-events.js';
 import { kerasPython, runPython } from './helpers/keras-python.js';
 
 const home = mkdtempSync(join(tmpdir(), 'cnn-tensorboard-'));
 const env = { CNN_HOME: home, CNN_THREADS: '2' };
 test.after(() => rmSync(home, { recursive: true, force: true }));
-
-/** Reads varints and length-delimited fields: enough to find an Event's summary tags and step. */
-function fields(buf: Buffer): Map<number, (Buffer | bigint)[]> {
-  const out = new Map<number, (Buffer | bigint)[]>();
-  let at = 0;
-  const varint = (): bigint => {
-    let v = 0n;
-    let shift = 0n;
-    for (;;) {
-      const b = buf[at++];
-      v |= BigInt(b & 0x7f) << shift;
-      if (!(b & 0x80)) return v;
-      shift += 7n;
-    }
-  };
-  while (at < buf.length) {
-    const key = Number(varint());
-    const field = key >> 3;
-    const wire = key & 7;
-    let value: Buffer | bigint;
-    if (wire === 0) value = varint();
-    else if (wire === 1) value = buf.subarray(at, (at += 8));
-    else if (wire === 5) value = buf.subarray(at, (at += 4));
-    else if (wire === 2) {
-      const n = Number(varint());
-      value = buf.subarray(at, (at += n));
-    } else throw new Error(`wire type ${wire}`);
-    out.set(field, [...(out.get(field) ?? []), value]);
-  }
-  return out;
-}
-
-interface Record_ {
-  step: number;
-  tags: string[];
-  fileVersion?: string;
-}
-
-/** Every record of an event file, each length and data CRC checked. */
-function readEvents(path: string): Record_[] {
-  const data = readFileSync(path);
-  const records: Record_[] = [];
-  let at = 0;
-  while (at < data.length) {
-    assert.ok(at + 12 <= data.length, `${path}: a record header is cut at ${at}`);
-    const length = Number(data.readBigUInt64LE(at));
-    assert.equal(data.readUInt32LE(at + 8), maskedCrc32c(data.subarray(at, at + 8)), `${path}: length CRC at ${at}`);
-    const body = data.subarray(at + 12, at + 12 + length);
-    assert.equal(data.readUInt32LE(at + 12 + length), maskedCrc32c(body), `${path}: data CRC at ${at}`);
-    at += 16 + length;
-    const event = fields(body);
-    const summary = event.get(5)?.[0] as Buffer | undefined;
-    const tags = summary ? (fields(summary).get(1) ?? []).map((v) => (fields(v as Buffer).get(1)![0] as Buffer).toString()) : [];
-    records.push({ step: Number((event.get(2)?.[0] as bigint | undefined) ?? 0n), tags, fileVersion: (event.get(3)?.[0] as Buffer | undefined)?.toString() });
-  }
-  return records;
-}
-
-function eventFile(dir: string): string {
-  const files = readdirSync(dir).filter((f) => f.startsWith('events.out.tfevents.'));
-  assert.equal(files.length, 1, `one event file in ${dir}: ${files}`);
-  assert.match(files[0], /^events\.out\.tfevents\.\d+\.[^.]+.*\.\d+\.\d+\.v2$/);
-  return join(dir, files[0]);
-}
 
 test('CRC-32C and its TFRecord mask match the published check values', () => {
   assert.equal(crc32c(Buffer.from('123456789')), 0xe3069283);

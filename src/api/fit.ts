@@ -9,6 +9,7 @@
  */
 import { CnnError, ExitCode, usageError } from '../errors.js';
 import { stepsPerEpoch, train, type EpochRecord, type ExampleSet, type RunningMetrics, type TrainEvents } from '../train/trainer.js';
+import { callbacksFromConfig } from './callbacks-from-config.js';
 import { CallbackList, History, type CallbackHooks, type Logs } from './callbacks.js';
 import { readExamples, takeFirst, type ImageInput, type LabelInput, type TrainingData } from './inputs.js';
 import { isPlainObject } from './keys.js';
@@ -93,7 +94,8 @@ export async function runFit(model: Sequential, x: unknown, y: unknown, args: Fi
 
   const steps = stepsPerEpoch(data.count, batchSize);
   const history = new History();
-  const callbacks = new CallbackList([...(args.callbacks ?? []), history]);
+  // Callbacks given to fit replace the config's (as fit's epochs replace the config's epochs).
+  const callbacks = new CallbackList([...(args.callbacks ?? callbacksFromConfig(cfg.callbacks)), history]);
   callbacks.setup(model, { epochs, steps, verbose });
   const perBatch = callbacks.wantsBatches();
   const withAccuracy = cfg.metrics.includes('accuracy');
@@ -161,10 +163,52 @@ function logsOf(record: EpochRecord, withAccuracy: boolean): Logs {
 
 /**
  * @internal `cnn train`'s entry to the loop: trains the model from model.trainingState (which may stand in
- * the middle of an epoch) to its config's epochs, with the CLI's events (progress line, saving each epoch).
+ * the middle of an epoch) to its config's epochs, with the CLI's events (progress line, saving each epoch)
+ * and the config's callbacks, which hear of each epoch after the CLI's epochEnd (so the epoch is saved
+ * before a callback can fail) and may stop the run (EarlyStopping: status "stopped").
  */
-export function trainModel(model: Sequential, data: ExampleSet, validation: ExampleSet | undefined, events: TrainEvents, cancel: Int32Array) {
+export async function trainModel(model: Sequential, data: ExampleSet, validation: ExampleSet | undefined, events: TrainEvents, cancel: Int32Array, hooks: CallbackHooks[] = []) {
   const c = model.normalizedConfig;
   const plan = { epochs: c.epochs, batchSize: c.batch_size, shuffle: c.shuffle, seed: c.seed, scale: c.preprocessing.rescale, offset: c.preprocessing.offset };
-  return train(model.native(), plan, data, validation, model.trainingState, events, cancel);
+  if (hooks.length === 0) return train(model.native(), plan, data, validation, model.trainingState, events, cancel);
+  const callbacks = new CallbackList(hooks);
+  callbacks.setup(model, { epochs: c.epochs, steps: stepsPerEpoch(data.count, c.batch_size), verbose: 0 });
+  const withAccuracy = c.metrics.includes('accuracy');
+  const batchLogs = (m: RunningMetrics): Logs => (withAccuracy ? { loss: m.loss, accuracy: m.accuracy } : { loss: m.loss });
+  model.stopTraining = false;
+  let lastLogs: Logs = {};
+  await callbacks.trainBegin({});
+  const status = await train(
+    model.native(),
+    plan,
+    data,
+    validation,
+    model.trainingState,
+    {
+      ...events,
+      epochStart: async (epoch, epochs, steps, state) => {
+        await events.epochStart?.(epoch, epochs, steps, state);
+        await callbacks.epochBegin(epoch, {});
+      },
+      ...(callbacks.wantsBatches()
+        ? {
+            batchBegin: (step: number) => callbacks.batchBegin(step, {}),
+            batchEnd: (step: number, m: RunningMetrics) => callbacks.batchEnd(step, batchLogs(m)),
+          }
+        : {}),
+      nonFinite: async (s) => {
+        await callbacks.batchEnd(s.step, batchLogs({ loss: NaN, accuracy: s.correct / Math.max(1, s.seen) })); // TerminateOnNaN
+        return model.stopTraining;
+      },
+      epochEnd: async (record, steps) => {
+        await events.epochEnd?.(record, steps);
+        lastLogs = logsOf(record, withAccuracy);
+        await callbacks.epochEnd(record.epoch - 1, lastLogs);
+      },
+      shouldStop: () => model.stopTraining || Boolean(events.shouldStop?.()),
+    },
+    cancel,
+  );
+  if (status !== 'cancelled') await callbacks.trainEnd(lastLogs); // EarlyStopping restores the best weights here
+  return status;
 }

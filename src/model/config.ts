@@ -219,6 +219,17 @@ export interface ModelConfig {
   shuffle: boolean;
   seed: number;
   preprocessing: PreprocessingConfig;
+  /** Training callbacks in Keras's snake_case (src/model/validate-callbacks.ts); absent when the config has none. */
+  callbacks?: CallbackConfig[];
+}
+
+export const CALLBACK_TYPES = ['EarlyStopping', 'ModelCheckpoint', 'ReduceLROnPlateau', 'LearningRateScheduler', 'CSVLogger', 'TerminateOnNaN', 'TensorBoard'] as const;
+export type CallbackType = (typeof CALLBACK_TYPES)[number];
+
+/** One validated entry of a config's "callbacks", every Keras default filled in. */
+export interface CallbackConfig {
+  type: Exclude<CallbackType, 'LearningRateScheduler'>;
+  [arg: string]: string | number | boolean | null;
 }
 
 export interface BuiltinDatasetInfo {

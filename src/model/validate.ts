@@ -38,6 +38,7 @@ import {
 } from './validate-core.js';
 import { checkLayerConstants, readLayer, readLayerType } from './validate-layers.js';
 import { readDataset } from './validate-dataset.js';
+import { readCallbacks } from './validate-callbacks.js';
 import { INT32_MAX, MAX_BATCH_SIZE, MAX_SEED, MAX_VALUES_PER_EXAMPLE } from './validate-limits.js';
 
 const TOP_LEVEL_KEYS = [
@@ -55,6 +56,7 @@ const TOP_LEVEL_KEYS = [
   'shuffle',
   'seed',
   'preprocessing',
+  'callbacks',
 ];
 
 function readLayerName(ctx: Ctx, v: unknown, path: string): string | undefined {
@@ -292,6 +294,8 @@ export function validateConfig(raw: unknown, source = 'model config'): ModelConf
     seed: readInt(ctx, raw, '', 'seed', 0, { min: 0, max: MAX_SEED }),
     preprocessing: readPreprocessing(ctx, raw.preprocessing),
   };
+  const callbacks = readCallbacks(ctx, raw.callbacks);
+  if (callbacks !== undefined) config.callbacks = callbacks;
   if (ctx.issues.length > 0) throw new ConfigError(source, inDocumentOrder(ctx.issues, Object.keys(raw)));
   return config;
 }

@@ -91,11 +91,13 @@ export interface EpochLog {
   epoch: number; // 0-based
   iterations: number; // optimizer steps so far
   loss: number;
-  accuracy: number;
+  accuracy?: number;
   val_loss?: number;
   val_accuracy?: number;
   learningRate: number;
+  /** Logged as histograms (and images unless `images` is false); empty for none. */
   weights: { layer: string; name: string; shape: number[]; data: Float32Array }[];
+  images?: boolean;
 }
 
 export class TensorBoardLogger {
@@ -105,10 +107,11 @@ export class TensorBoardLogger {
   constructor(
     readonly logdir: string,
     private readonly config: ModelConfig,
+    graph = true,
   ) {
     this.train = new EventFile(join(logdir, 'train'));
     const shapes = inferShapes(config);
-    this.train.add(0, kerasModelValue(JSON.stringify(kerasModelConfig(config, shapes.map((s) => s.input)))));
+    if (graph) this.train.add(0, kerasModelValue(JSON.stringify(kerasModelConfig(config, shapes.map((s) => s.input)))));
     // Indented four spaces: TensorBoard's text dashboard renders Markdown, and keeps a code block as is.
     const summary = formatSummary(config, { columns: 98 }).replace(/^/gm, '    ');
     this.train.add(0, textValue('model_summary', summary));
@@ -119,22 +122,29 @@ export class TensorBoardLogger {
     const now = Date.now() / 1000;
     if (log.val_loss !== undefined) {
       this.validation ??= new EventFile(join(this.logdir, 'validation'));
-      this.validation.add(log.iterations, scalarValue('evaluation_accuracy_vs_iterations', log.val_accuracy!), now);
+      if (log.val_accuracy !== undefined) this.validation.add(log.iterations, scalarValue('evaluation_accuracy_vs_iterations', log.val_accuracy), now);
       this.validation.add(log.iterations, scalarValue('evaluation_loss_vs_iterations', log.val_loss), now);
-      this.validation.add(log.epoch, scalarValue('epoch_accuracy', log.val_accuracy!), now);
+      if (log.val_accuracy !== undefined) this.validation.add(log.epoch, scalarValue('epoch_accuracy', log.val_accuracy), now);
       this.validation.add(log.epoch, scalarValue('epoch_loss', log.val_loss), now);
     }
-    this.train.add(log.epoch, scalarValue('epoch_accuracy', log.accuracy), now);
+    if (log.accuracy !== undefined) this.train.add(log.epoch, scalarValue('epoch_accuracy', log.accuracy), now);
     this.train.add(log.epoch, scalarValue('epoch_loss', log.loss), now);
     this.train.add(log.epoch, scalarValue('epoch_learning_rate', log.learningRate), now);
     for (const w of log.weights) {
       const tag = `${this.config.name}/${w.layer}/${w.name}`;
       this.train.add(log.epoch, histogramValue(`${tag}/histogram`, histogramRows(w.data), HISTOGRAM_BUCKETS), now);
-      const image = weightImages(w.shape, w.data);
+      const image = log.images === false ? undefined : weightImages(w.shape, w.data);
       if (image) this.train.add(log.epoch, imageValue(`${tag}/image`, image.width, image.height, image.pngs), now);
     }
     this.train.flush();
     this.validation?.flush();
+  }
+
+  /** Keras's update_freq scalars: batch_loss, batch_accuracy at the optimizer step, in DIR/train. */
+  batch(iterations: number, scalars: Record<string, number>): void {
+    const now = Date.now() / 1000;
+    for (const [name, value] of Object.entries(scalars)) this.train.add(iterations, scalarValue(`batch_${name}`, value), now);
+    this.train.flush();
   }
 
   close(): void {

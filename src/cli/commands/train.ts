@@ -14,6 +14,9 @@ import { readWeightsFile } from '../../model/weights-file.js';
 import { loadNative } from '../../native.js';
 import { modelFromContents, trainingStateOf } from '../../api/create.js';
 import { trainModel } from '../../api/fit.js';
+import { callbacksFromConfig } from '../../api/callbacks-from-config.js';
+import { EarlyStopping } from '../../api/callbacks-builtin.js';
+import type { CallbackHooks } from '../../api/callbacks.js';
 import { Sequential } from '../../api/model.js';
 import { anchorDatasetPaths, datasetForConfig, configDirOf } from '../../train/dataset-for-config.js';
 import { initialState, stepsPerEpoch, type EpochRecord, type TrainState } from '../../train/trainer.js';
@@ -163,6 +166,7 @@ export async function trainAction(opts: TrainOptions): Promise<number> {
     model.native(); // built now, under the spinner
     spinner.stop();
     const tensorboard = opts.logdir !== undefined ? openLogdir(opts.logdir, config) : undefined;
+    const callbacks = callbacksFromConfig(config.callbacks);
 
     const progress = new ProgressLine({ stream: stdout });
     // Kept until the end, so a signal during the last save does not kill the process mid-write.
@@ -195,7 +199,7 @@ export async function trainAction(opts: TrainOptions): Promise<number> {
             }
             await save(); // every finished epoch is on disk, weights and history: nothing is lost to a crash
           },
-        }, stop.cancel);
+        }, stop.cancel, callbacks);
       } catch (e) {
         progress.interrupt();
         if ((e as CnnError).code === 'ERR_NON_FINITE') {
@@ -205,9 +209,12 @@ export async function trainAction(opts: TrainOptions): Promise<number> {
         throw e;
       }
 
+      if (status === 'stopped') reportEarlyStop(callbacks);
       // A finished epoch was saved when it ended: only a stop in the middle of one has more to save
-      // (or a finished checkpoint resumed into a new --out, which has nothing left to train).
-      if (outputs.hasUnsaved(state) || (status === 'done' && outputs.saved === undefined && !resumingInPlace)) {
+      // (or a finished checkpoint resumed into a new --out, which has nothing left to train), or weights
+      // a callback set when training ended (EarlyStopping's restore_best_weights).
+      const restored = status !== 'cancelled' && callbacks.some((c) => c instanceof EarlyStopping && c.bestWeights !== null);
+      if (outputs.hasUnsaved(state) || restored || (status === 'done' && outputs.saved === undefined && !resumingInPlace)) {
         spinner.start(`Saving ${out}`);
         try {
           await save();
@@ -230,6 +237,19 @@ export async function trainAction(opts: TrainOptions): Promise<number> {
     } finally {
       tensorboard?.close();
       stop.dispose();
+    }
+  }
+
+  /** Says which callback ended the run before its epochs, and whose weights the file holds. */
+  function reportEarlyStop(list: CallbackHooks[]): void {
+    const early = list.find((c): c is EarlyStopping => c instanceof EarlyStopping && c.stoppedEpoch > 0);
+    if (!early) return;
+    const restoredEpoch = early.restoreBestWeights && early.bestWeights !== null ? early.bestEpoch + 1 : undefined;
+    if (json) {
+      stdout.write(`${JSON.stringify({ event: 'early_stopping', epoch: early.stoppedEpoch + 1, monitor: early.monitor, restored_epoch: restoredEpoch ?? null })}\n`);
+    } else {
+      const restored = restoredEpoch !== undefined ? `; the weights are those of epoch ${restoredEpoch}, the best` : '';
+      stdout.write(`EarlyStopping: ${early.monitor} did not improve for ${early.patience} epoch${early.patience === 1 ? '' : 's'}; stopped after epoch ${early.stoppedEpoch + 1} of ${config.epochs}${restored}\n`);
     }
   }
 
