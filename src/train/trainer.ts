@@ -86,7 +86,7 @@ export function stepsPerEpoch(count: number, batchSize: number): number {
 
 export async function evaluateSet(net: NativeNetwork, set: ExampleSet, plan: Pick<TrainPlan, 'scale' | 'offset'>, probs = false) {
   const r = await net.evaluate(set.images, set.labels, { batchSize: 256, scale: plan.scale, offset: plan.offset, probs });
-  return { loss: kerasMean(r.lossSum, r.count), accuracy: kerasMean(r.correct, r.count), count: r.count, probs: r.probs };
+  return { loss: r.lossSum / Math.max(1, r.count), accuracy: r.correct / Math.max(1, r.count), count: r.count, probs: r.probs, lossSum: r.lossSum, correct: r.correct };
 }
 
 function absorb(state: TrainState, t: TrainProgressTotals | undefined): void {
@@ -187,8 +187,9 @@ export async function train(
     };
     if (validation && validation.count > 0) {
       const v = await evaluateSet(net, validation, plan);
-      record.val_loss = v.loss;
-      record.val_accuracy = v.accuracy;
+      // Keras's validation metrics are Means too (float32), as the training ones.
+      record.val_loss = kerasMean(v.lossSum, v.count);
+      record.val_accuracy = kerasMean(v.correct, v.count);
     }
     // A run restarted at an earlier epoch (fit's initialEpoch) replaces the later records.
     state.history = [...state.history.filter((r) => r.epoch <= state.epoch), record];
