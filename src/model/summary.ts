@@ -9,6 +9,8 @@ import { groupThousands, pythonFixed, pythonRound } from './format-number.js';
 import { modelParams } from './params.js';
 import { formatShapeTuple } from './shapes.js';
 import { estimateMemory, formatBytes } from './validate-memory.js';
+import { CnnError } from '../errors.js';
+import { wrapCell, wrapConsole } from './rich-text.js';
 
 export interface OptimizerInfo {
   type: string;
@@ -43,8 +45,7 @@ export function readableMemorySize(bytes: number): string {
 /** Keras: line_length = min(88, terminal columns - 4), where Python falls back to 80 columns. */
 export function summaryLineLength(columns?: number): number {
   const cols = columns && columns > 0 ? columns : 80;
-  // Keras refuses widths where a column would be under 4; keep the narrowest table that still works.
-  return Math.max(20, Math.min(88, cols - 4));
+  return Math.min(88, cols - 4);
 }
 
 /** rich's ratio_reduce: takes `total` away from `values`, spread by `ratios`, Python rounding. */
@@ -72,6 +73,8 @@ export function summaryColumnWidths(lineLength: number): number[] {
   let current = 0;
   for (const pos of [0.45, 0.8, 1.0]) {
     const w = Math.floor(pos * lineLength) - current;
+    // Keras's own check (summary_utils.print_summary), raised under 20 terminal columns.
+    if (w < 4) throw new CnnError('ERR_TERMINAL_WIDTH', `Insufficient console width to print summary (${lineLength + 4} columns; the summary needs at least 20).`);
     widths.push(w);
     current += w;
   }
@@ -80,23 +83,6 @@ export function summaryColumnWidths(lineLength: number): number[] {
   const total = measured.reduce((a, b) => a + b, 0);
   if (total <= maxWidth) return measured;
   return ratioReduce(total - maxWidth, [1, 1, 1], measured, measured).map((w, i) => Math.min(w, measured[i]));
-}
-
-/** rich's word wrap for a cell; a word longer than the cell is cut with an ellipsis. */
-function wrapCell(text: string, width: number): string[] {
-  const lines: string[] = [];
-  let line = '';
-  for (const word of text.split(' ')) {
-    const candidate = line ? `${line} ${word}` : word;
-    if (candidate.length <= width) {
-      line = candidate;
-      continue;
-    }
-    if (line) lines.push(line);
-    line = word.length <= width ? word : `${word.slice(0, Math.max(0, width - 1))}…`;
-  }
-  lines.push(line);
-  return lines;
 }
 
 type Align = 'left' | 'right';
@@ -108,16 +94,17 @@ const bold = ansi('1');
 const paintNumbers: Paint = (s) => s.replace(/\d[\d,]*/g, (m) => `\u001b[38;5;34m${m}\u001b[0m`).replace(/None/g, '\u001b[38;5;45mNone\u001b[0m');
 const paintLayer: Paint = (s) => s.replace(/\(([^()]*)\)(\s*)$/, '(\u001b[38;5;33m$1\u001b[0m)$2');
 
-function renderRow(cells: string[], widths: number[], align: Align[], edge: string, paints: (Paint | undefined)[]): string[] {
-  const wrapped = cells.map((c, i) => wrapCell(c, widths[i] - 2));
+/** One table row; rich aligns the header's cells to the bottom of the row and the others to the top. */
+function renderRow(cells: string[], widths: number[], align: Align[], edge: string, paints: (Paint | undefined)[], bottom = false): string[] {
+  const wrapped = cells.map((c, i) => wrapCell(c, widths[i] - 2, align[i]));
   const height = Math.max(...wrapped.map((w) => w.length));
   const out: string[] = [];
   for (let r = 0; r < height; r++) {
     const parts = wrapped.map((lines, i) => {
-      const text = lines[r] ?? '';
-      const inner = widths[i] - 2;
-      const padded = align[i] === 'right' ? text.padStart(inner) : text.padEnd(inner);
-      return ` ${paints[i] && text ? paints[i]!(padded) : padded} `;
+      const at = bottom ? r - (height - lines.length) : r;
+      const text = lines[at];
+      const padded = text ?? ' '.repeat(widths[i] - 2);
+      return ` ${paints[i] && text && text.trim() ? paints[i]!(padded) : padded} `;
     });
     out.push(`${edge}${parts.join(edge)}${edge}`);
   }
@@ -172,9 +159,12 @@ export function formatSummary(config: ModelConfig, options: SummaryOptions = {})
   const widths = summaryColumnWidths(summaryLineLength(options.columns));
   const color = options.color === true;
   const align: Align[] = ['left', 'left', 'right'];
-  const lines: string[] = [`Model: "${config.name}"`];
+  const consoleWidth = options.columns && options.columns > 0 ? options.columns : 80;
+  // Console.print wraps the title and the totals at the terminal's width (fold, as rich does).
+  const printed = (text: string, paint?: Paint): string[] => wrapConsole(text, consoleWidth).map((l) => (paint ? paint(l) : l));
+  const lines: string[] = printed(`Model: "${config.name}"`, color ? bold : undefined);
   lines.push(rule(widths, '┏', '━', '┳', '┓'));
-  lines.push(...renderRow(['Layer (type)', 'Output Shape', 'Param #'], widths, align, '┃', color ? [bold, bold, bold] : []));
+  lines.push(...renderRow(['Layer (type)', 'Output Shape', 'Param #'], widths, align, '┃', color ? [bold, bold, bold] : [], true));
   lines.push(rule(widths, '┡', '━', '╇', '┩'));
   facts.layers.forEach((layer, i) => {
     if (i > 0) lines.push(rule(widths, '├', '─', '┼', '┤'));
@@ -186,14 +176,32 @@ export function formatSummary(config: ModelConfig, options: SummaryOptions = {})
   const optimizerBytes = facts.optimizer_params === undefined ? 0 : (facts.optimizer_params - OPTIMIZER_SCALARS) * BYTES_PER_PARAM + OPTIMIZER_SCALAR_BYTES;
   const trainableBytes = facts.trainable_params * BYTES_PER_PARAM;
   const nonTrainableBytes = facts.non_trainable_params * BYTES_PER_PARAM;
-  const total = (label: string, count: number, bytes: number): string => {
+  const total = (label: string, count: number, bytes: number): string[] => {
+    const head = ` ${label}: `;
     const n = groupThousands(count);
-    return color ? `${bold(` ${label}: `)}${paintNumbers(n)} (${readableMemorySize(bytes)})` : ` ${label}: ${n} (${readableMemorySize(bytes)})`;
+    const text = `${head}${n} (${readableMemorySize(bytes)})`;
+    if (!color) return printed(text);
+    // Styles by position in the whole text (bold label, coloured count), cut along the wrapped lines.
+    const styled = (from: number, to: number): string => {
+      const parts: [number, number, Paint | undefined][] = [[0, head.length, bold], [head.length, head.length + n.length, paintNumbers], [head.length + n.length, text.length, undefined]];
+      return parts
+        .map(([a, b, paint]) => {
+          const piece = text.slice(Math.max(a, from), Math.min(b, to));
+          return piece && paint ? paint(piece) : piece;
+        })
+        .join('');
+    };
+    let at = 0;
+    return wrapConsole(text, consoleWidth).map((line) => {
+      const from = text.indexOf(line, at);
+      at = from + line.length;
+      return styled(from, at);
+    });
   };
-  lines.push(total('Total params', facts.total_params, trainableBytes + nonTrainableBytes + optimizerBytes));
-  lines.push(total('Trainable params', facts.trainable_params, trainableBytes));
-  lines.push(total('Non-trainable params', facts.non_trainable_params, nonTrainableBytes));
-  if (facts.optimizer_params !== undefined) lines.push(total('Optimizer params', facts.optimizer_params, optimizerBytes));
+  lines.push(...total('Total params', facts.total_params, trainableBytes + nonTrainableBytes + optimizerBytes));
+  lines.push(...total('Trainable params', facts.trainable_params, trainableBytes));
+  lines.push(...total('Non-trainable params', facts.non_trainable_params, nonTrainableBytes));
+  if (facts.optimizer_params !== undefined) lines.push(...total('Optimizer params', facts.optimizer_params, optimizerBytes));
   return `${lines.join('\n')}\n`;
 }
 
