@@ -129,18 +129,56 @@ function truncate(line: string, width: number, overflow: 'ellipsis' | 'fold'): s
   return overflow === 'ellipsis' ? `${setCellSize(line, width - 1)}…` : setCellSize(line, width);
 }
 
+export interface CellLine {
+  text: string; // exactly `width` cells
+  start: number; // where its content starts in the cell's text
+  lead: number; // spaces of padding before the content
+  length: number; // UTF-16 units of content (an ellipsis takes the place of a character)
+}
+
 /** A table cell's lines as rich lays them out (overflow "ellipsis"), each exactly `width` cells. */
-export function wrapCell(text: string, width: number, justify: 'left' | 'right'): string[] {
-  return divide(text, divideLine(text, width, false)).map((raw) => {
+export function wrapCell(text: string, width: number, justify: 'left' | 'right'): CellLine[] {
+  const breaks = divideLine(text, width, false);
+  const starts = [0, ...breaks];
+  return divide(text, breaks).map((raw, i) => {
     let line = rstripEnd(raw, width);
     if (justify === 'right') line = truncate(line.trimEnd(), width, 'ellipsis');
     else line = truncate(line, width, 'ellipsis');
     const pad = ' '.repeat(Math.max(0, width - cellLen(line)));
-    return justify === 'right' ? pad + line : line + pad;
+    return justify === 'right'
+      ? { text: pad + line, start: starts[i], lead: pad.length, length: line.length }
+      : { text: line + pad, start: starts[i], lead: 0, length: line.length };
   });
 }
 
-/** A line Console.print writes at `width` columns (overflow "fold"), unpadded. */
-export function wrapConsole(text: string, width: number): string[] {
-  return divide(text, divideLine(text, width, true)).map((raw) => truncate(rstripEnd(raw, width), width, 'fold'));
+/** A line Console.print writes at `width` columns (overflow "fold"), unpadded, with its start in `text`. */
+export function wrapConsole(text: string, width: number): { text: string; start: number }[] {
+  const breaks = divideLine(text, width, true);
+  const starts = [0, ...breaks];
+  return divide(text, breaks).map((raw, i) => ({ text: truncate(rstripEnd(raw, width), width, 'fold'), start: starts[i] }));
+}
+
+/** Styled ranges of a text, [from, to, SGR code]; rich writes each run as ESC[code m ... ESC[0m. */
+export type Spans = [number, number, string][];
+
+/** `line` (content from `start` of the styled text) with the ANSI codes of the spans it overlaps. */
+export function paintSpans(line: string, start: number, spans: Spans): string {
+  let out = '';
+  let run = '';
+  let code: string | undefined;
+  const flush = () => {
+    if (run) out += code ? `\u001b[${code}m${run}\u001b[0m` : run;
+    run = '';
+  };
+  for (let j = 0; j < line.length; j++) {
+    const at = start + j;
+    const c = spans.find(([a, b]) => at >= a && at < b)?.[2];
+    if (c !== code) {
+      flush();
+      code = c;
+    }
+    run += line[j];
+  }
+  flush();
+  return out;
 }

@@ -10,7 +10,7 @@ import { modelParams } from './params.js';
 import { formatShapeTuple } from './shapes.js';
 import { estimateMemory, formatBytes } from './validate-memory.js';
 import { CnnError } from '../errors.js';
-import { wrapCell, wrapConsole } from './rich-text.js';
+import { paintSpans, wrapCell, wrapConsole, type Spans } from './rich-text.js';
 
 export interface OptimizerInfo {
   type: string;
@@ -86,25 +86,44 @@ export function summaryColumnWidths(lineLength: number): number[] {
 }
 
 type Align = 'left' | 'right';
-type Paint = (padded: string) => string;
+type Paint = (text: string) => string;
 
 const ansi = (code: string): Paint => (s) => `\u001b[${code}m${s}\u001b[0m`;
 const bold = ansi('1');
-// Keras's theme: numbers colour(34), None colour(45), class names colour(33).
-const paintNumbers: Paint = (s) => s.replace(/\d[\d,]*/g, (m) => `\u001b[38;5;34m${m}\u001b[0m`).replace(/None/g, '\u001b[38;5;45mNone\u001b[0m');
-const paintLayer: Paint = (s) => s.replace(/\(([^()]*)\)(\s*)$/, '(\u001b[38;5;33m$1\u001b[0m)$2');
+// Keras's theme (summary_utils): numbers colour(34), None colour(45), class names colour(33).
+const NUMBER = '38;5;34';
+const NONE = '38;5;45';
+const SYMBOL = '38;5;33';
 
-/** One table row; rich aligns the header's cells to the bottom of the row and the others to the top. */
-function renderRow(cells: string[], widths: number[], align: Align[], edge: string, paints: (Paint | undefined)[], bottom = false): string[] {
-  const wrapped = cells.map((c, i) => wrapCell(c, widths[i] - 2, align[i]));
+/** Keras highlights each dimension of a shape on its own: the digits and None, never the commas. */
+function shapeSpans(text: string): Spans {
+  return [...text.matchAll(/None|\d+/g)].map((m) => [m.index!, m.index! + m[0].length, m[0] === 'None' ? NONE : NUMBER]);
+}
+
+interface Cell {
+  text: string;
+  spans: Spans;
+}
+
+/**
+ * One table row; rich aligns the header's cells to the bottom of the row and the others to the top.
+ * A header cell is bold including its padding; a body cell colours only its spans' characters.
+ */
+function renderRow(cells: Cell[], widths: number[], align: Align[], edge: string, color: boolean, header = false): string[] {
+  const wrapped = cells.map((c, i) => wrapCell(c.text, widths[i] - 2, align[i]));
   const height = Math.max(...wrapped.map((w) => w.length));
   const out: string[] = [];
   for (let r = 0; r < height; r++) {
     const parts = wrapped.map((lines, i) => {
-      const at = bottom ? r - (height - lines.length) : r;
-      const text = lines[at];
-      const padded = text ?? ' '.repeat(widths[i] - 2);
-      return ` ${paints[i] && text && text.trim() ? paints[i]!(padded) : padded} `;
+      const line = lines[header ? r - (height - lines.length) : r];
+      const blank = ' '.repeat(widths[i] - 2);
+      if (!color) return ` ${line?.text ?? blank} `;
+      // rich writes a blank line of a bottom-aligned header cell as one bold run, padding included.
+      if (header) return line ? `${bold(' ')}${bold(line.text)}${bold(' ')}` : bold(` ${blank} `);
+      if (!line) return ` ${blank} `;
+      const content = line.text.slice(line.lead, line.lead + line.length);
+      const painted = paintSpans(content, line.start, cells[i].spans);
+      return ` ${line.text.slice(0, line.lead)}${painted}${line.text.slice(line.lead + line.length)} `;
     });
     out.push(`${edge}${parts.join(edge)}${edge}`);
   }
@@ -161,15 +180,23 @@ export function formatSummary(config: ModelConfig, options: SummaryOptions = {})
   const align: Align[] = ['left', 'left', 'right'];
   const consoleWidth = options.columns && options.columns > 0 ? options.columns : 80;
   // Console.print wraps the title and the totals at the terminal's width (fold, as rich does).
-  const printed = (text: string, paint?: Paint): string[] => wrapConsole(text, consoleWidth).map((l) => (paint ? paint(l) : l));
-  const lines: string[] = printed(`Model: "${config.name}"`, color ? bold : undefined);
+  const printed = (text: string, spans: Spans = []): string[] => wrapConsole(text, consoleWidth).map((l) => (color ? paintSpans(l.text, l.start, spans) : l.text));
+  const title = `Model: "${config.name}"`;
+  const lines: string[] = printed(title, [[0, title.length, '1']]);
   lines.push(rule(widths, '┏', '━', '┳', '┓'));
-  lines.push(...renderRow(['Layer (type)', 'Output Shape', 'Param #'], widths, align, '┃', color ? [bold, bold, bold] : [], true));
+  const plain = (text: string): Cell => ({ text, spans: [] });
+  lines.push(...renderRow([plain('Layer (type)'), plain('Output Shape'), plain('Param #')], widths, align, '┃', color, true));
   lines.push(rule(widths, '┡', '━', '╇', '┩'));
   facts.layers.forEach((layer, i) => {
     if (i > 0) lines.push(rule(widths, '├', '─', '┼', '┤'));
-    const cells = [`${layer.name} (${layer.type})`, formatShapeTuple(layer.output_shape.slice(1) as number[]), groupThousands(layer.params)];
-    lines.push(...renderRow(cells, widths, align, '│', color ? [paintLayer, paintNumbers, paintNumbers] : []));
+    const shape = formatShapeTuple(layer.output_shape.slice(1) as number[]);
+    const params = groupThousands(layer.params);
+    const cells: Cell[] = [
+      { text: `${layer.name} (${layer.type})`, spans: [[layer.name.length + 2, layer.name.length + 2 + layer.type.length, SYMBOL]] },
+      { text: shape, spans: shapeSpans(shape) },
+      { text: params, spans: [[0, params.length, NUMBER]] },
+    ];
+    lines.push(...renderRow(cells, widths, align, '│', color));
   });
   lines.push(rule(widths, '└', '─', '┴', '┘'));
 
@@ -180,23 +207,7 @@ export function formatSummary(config: ModelConfig, options: SummaryOptions = {})
     const head = ` ${label}: `;
     const n = groupThousands(count);
     const text = `${head}${n} (${readableMemorySize(bytes)})`;
-    if (!color) return printed(text);
-    // Styles by position in the whole text (bold label, coloured count), cut along the wrapped lines.
-    const styled = (from: number, to: number): string => {
-      const parts: [number, number, Paint | undefined][] = [[0, head.length, bold], [head.length, head.length + n.length, paintNumbers], [head.length + n.length, text.length, undefined]];
-      return parts
-        .map(([a, b, paint]) => {
-          const piece = text.slice(Math.max(a, from), Math.min(b, to));
-          return piece && paint ? paint(piece) : piece;
-        })
-        .join('');
-    };
-    let at = 0;
-    return wrapConsole(text, consoleWidth).map((line) => {
-      const from = text.indexOf(line, at);
-      at = from + line.length;
-      return styled(from, at);
-    });
+    return printed(text, [[0, head.length, '1'], [head.length, head.length + n.length, NUMBER]]);
   };
   lines.push(...total('Total params', facts.total_params, trainableBytes + nonTrainableBytes + optimizerBytes));
   lines.push(...total('Trainable params', facts.trainable_params, trainableBytes));
