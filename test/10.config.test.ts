@@ -89,7 +89,7 @@ test('optimizer defaults per type, names case-insensitive, adamw weight decay 0.
   assert.equal(opt({ type: 'adam', learning_rate: 0.01 }).learning_rate, 0.01);
 });
 
-test('layer names follow Keras: snake_case plus _1, _2; explicit names are kept and never reused', () => {
+test('layer names follow Keras: snake_case plus _1, _2 counted over unnamed layers only, explicit names kept', () => {
   assert.equal(snakeCaseLayerName('Conv2D'), 'conv2d');
   assert.equal(snakeCaseLayerName('MaxPooling2D'), 'max_pooling2d');
   assert.equal(snakeCaseLayerName('BatchNormalization'), 'batch_normalization');
@@ -97,8 +97,8 @@ test('layer names follow Keras: snake_case plus _1, _2; explicit names are kept 
   const c = validateConfig({
     input_shape: [28, 28, 1],
     layers: [
+      { type: 'Conv2D', filters: 2, kernel_size: 3, name: 'conv2d_5' },
       { type: 'Conv2D', filters: 2, kernel_size: 3 },
-      { type: 'Conv2D', filters: 2, kernel_size: 3, name: 'conv2d_1' },
       { type: 'Conv2D', filters: 2, kernel_size: 3 },
       { type: 'MaxPool2D' },
       { type: 'Flatten' },
@@ -107,7 +107,7 @@ test('layer names follow Keras: snake_case plus _1, _2; explicit names are kept 
   });
   assert.deepEqual(
     c.layers.map((l) => `${l.name} ${l.type}`),
-    ['conv2d Conv2D', 'conv2d_1 Conv2D', 'conv2d_2 Conv2D', 'max_pooling2d MaxPooling2D', 'flatten Flatten', 'dense Dense'],
+    ['conv2d_5 Conv2D', 'conv2d Conv2D', 'conv2d_1 Conv2D', 'max_pooling2d MaxPooling2D', 'flatten Flatten', 'dense Dense'],
   );
 });
 
@@ -170,9 +170,25 @@ function withLayers0And1Named(name: string): Record<string, unknown> {
   return raw;
 }
 
-test('an automatic name steps around an explicit one instead of clashing', () => {
-  const c = validateConfig(withLayer(1, { name: 'conv2d' }));
-  assert.deepEqual(c.layers.map((l) => l.name), ['conv2d_1', 'conv2d', 'flatten', 'dense']);
+// Keras 3.15: keras.Sequential([Input, Conv2D(name="conv2d_1"), Conv2D(), Conv2D()]) raises this.
+const KERAS_DUPLICATE = "All layers added to a Sequential model should have unique names. Name 'conv2d_1' is already the name of a layer in this model";
+
+test('an automatic name that an explicit one already took is refused, as Keras refuses it', () => {
+  const conv = { type: 'Conv2D', filters: 2, kernel_size: 3 };
+  const raw = { ...base(), layers: [{ ...conv, name: 'conv2d_1' }, conv, conv, { type: 'Flatten' }, { type: 'Dense', units: 10, activation: 'softmax' }] };
+  const e = rejects(raw);
+  assert.deepEqual(e.issues.map((i) => i.path), ['layers[2]']);
+  assert.ok(e.message.includes(`${KERAS_DUPLICATE} (layers[0]). Update the \`name\` argument to pass a unique name.`), e.message);
+  // An explicit name after the automatic one is refused at its "name".
+  const later = rejects(withLayer(1, { name: 'conv2d' }));
+  assert.deepEqual(later.issues.map((i) => i.path), ['layers[1].name']);
+  assert.match(later.message, /Name 'conv2d' is already the name of a layer in this model \(layers\[0\]\)/);
+});
+
+test('layer names may hold spaces, brackets and any script (Keras refuses only "/")', () => {
+  for (const name of ['합성곱_층', 'my conv [1]', 'größe:1', '畳み込み']) assert.equal(validateConfig(withLayer(0, { name })).layers[0].name, name);
+  assert.deepEqual(rejects(withLayer(0, { name: 'a/b' })).issues.map((i) => i.path), ['layers[0].name']);
+  assert.deepEqual(rejects(withLayer(0, { name: '' })).issues.map((i) => i.path), ['layers[0].name']);
 });
 
 // Each class of mistake: [what, raw config, expected path, expected layer label or null, text in the message]
@@ -202,7 +218,7 @@ const mistakes: [string, () => unknown, string, string | null, RegExp][] = [
   ['constant bias of the wrong shape (Keras serialized form)', () => withLayer(0, { bias_initializer: { class_name: 'Constant', config: { value: [1, 2] } } }), 'layers[0].bias_initializer.config.value', 'conv2d (Conv2D)', /has shape \(2,\) but the bias of conv2d has shape \(4,\)/],
   ['ragged constant', () => withLayer(0, { kernel_initializer: { type: 'constant', value: [[1], [1, 2]] } }), 'layers[0].kernel_initializer.value', 'conv2d (Conv2D)', /ragged/],
   ['input_shape vs the dataset', () => ({ ...base(), input_shape: [32, 32, 3] }), 'input_shape', null, /mnist images are 28x28x1 \(784 values\)/],
-  ['duplicate layer names', () => withLayers0And1Named('features'), 'layers[1].name', null, /"features" is already the name of layers\[0\]/],
+  ['duplicate layer names', () => withLayers0And1Named('features'), 'layers[1].name', null, /Name 'features' is already the name of a layer in this model \(layers\[0\]\)/],
   ['unknown initializer', () => withLayer(0, { kernel_initializer: 'glorot' }), 'layers[0].kernel_initializer', 'conv2d (Conv2D)', /must name an initializer \(glorot_uniform, .*\), got "glorot"; did you mean "glorot_uniform"\?/],
   ['grouped convolution', () => withLayer(0, { groups: 2 }), 'layers[0].groups', 'conv2d (Conv2D)', /groups 1/],
 ];

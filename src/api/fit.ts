@@ -15,6 +15,7 @@ import { readExamples, takeFirst, type ImageInput, type LabelInput, type Trainin
 import { isPlainObject } from './keys.js';
 import type { Sequential } from './model.js';
 import { checkBatch, checkLimit } from './model.js';
+import { kerasMean } from '../train/metrics.js';
 
 export interface FitArgs {
   /** Train until this epoch index (Keras: epochs is the last epoch, not a count, with initialEpoch). Default: the config's (1). */
@@ -126,7 +127,7 @@ export async function runFit(model: Sequential, x: unknown, y: unknown, args: Fi
             }
           : {}),
         nonFinite: async (s) => {
-          const logs = batchLogs({ loss: NaN, accuracy: s.correct / Math.max(1, s.seen) });
+          const logs = batchLogs({ loss: NaN, accuracy: kerasMean(s.correct, s.seen) });
           await callbacks.batchEnd(s.step, logs); // TerminateOnNaN stops training gracefully here
           if (model.stopTraining) return true;
           throw new CnnError(

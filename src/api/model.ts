@@ -13,6 +13,7 @@ import { loadNative, type NativeNetwork } from '../native.js';
 import { buildNetwork } from '../train/model.js';
 import { captureOptimizer, captureParams } from '../train/network-state.js';
 import { evaluateSet, initialState, type ExampleSet, type TrainState } from '../train/trainer.js';
+import { kerasMean } from '../train/metrics.js';
 import type { History } from './callbacks.js';
 import { runFit, type FitArgs } from './fit.js';
 import { readExamples, readImages, takeFirst, type ImageInput, type LabelInput, type TrainingData } from './inputs.js';
@@ -249,8 +250,8 @@ export class Sequential {
     const net = this.native();
     const p = this.cfg.preprocessing;
     const r = await net.evaluate(set.images, set.labels, { batchSize: checkBatch(options.batchSize, 256, 'evaluate'), scale: p.rescale, offset: p.offset });
-    const out: EvaluateResult = { loss: r.lossSum / Math.max(1, r.count) };
-    if (this.cfg.metrics.includes('accuracy')) out.accuracy = r.correct / Math.max(1, r.count);
+    const out: EvaluateResult = { loss: kerasMean(r.lossSum, r.count) };
+    if (this.cfg.metrics.includes('accuracy')) out.accuracy = kerasMean(r.correct, r.count);
     return out;
   }
 

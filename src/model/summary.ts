@@ -9,6 +9,8 @@ import { groupThousands, pythonFixed, pythonRound } from './format-number.js';
 import { modelParams } from './params.js';
 import { formatShapeTuple } from './shapes.js';
 import { estimateMemory, formatBytes } from './validate-memory.js';
+import { CnnError } from '../errors.js';
+import { paintSpans, wrapCell, wrapConsole, type Spans } from './rich-text.js';
 
 export interface OptimizerInfo {
   type: string;
@@ -43,8 +45,7 @@ export function readableMemorySize(bytes: number): string {
 /** Keras: line_length = min(88, terminal columns - 4), where Python falls back to 80 columns. */
 export function summaryLineLength(columns?: number): number {
   const cols = columns && columns > 0 ? columns : 80;
-  // Keras refuses widths where a column would be under 4; keep the narrowest table that still works.
-  return Math.max(20, Math.min(88, cols - 4));
+  return Math.min(88, cols - 4);
 }
 
 /** rich's ratio_reduce: takes `total` away from `values`, spread by `ratios`, Python rounding. */
@@ -72,6 +73,8 @@ export function summaryColumnWidths(lineLength: number): number[] {
   let current = 0;
   for (const pos of [0.45, 0.8, 1.0]) {
     const w = Math.floor(pos * lineLength) - current;
+    // Keras's own check (summary_utils.print_summary), raised under 20 terminal columns.
+    if (w < 4) throw new CnnError('ERR_TERMINAL_WIDTH', `Insufficient console width to print summary (${lineLength + 4} columns; the summary needs at least 20).`);
     widths.push(w);
     current += w;
   }
@@ -82,42 +85,45 @@ export function summaryColumnWidths(lineLength: number): number[] {
   return ratioReduce(total - maxWidth, [1, 1, 1], measured, measured).map((w, i) => Math.min(w, measured[i]));
 }
 
-/** rich's word wrap for a cell; a word longer than the cell is cut with an ellipsis. */
-function wrapCell(text: string, width: number): string[] {
-  const lines: string[] = [];
-  let line = '';
-  for (const word of text.split(' ')) {
-    const candidate = line ? `${line} ${word}` : word;
-    if (candidate.length <= width) {
-      line = candidate;
-      continue;
-    }
-    if (line) lines.push(line);
-    line = word.length <= width ? word : `${word.slice(0, Math.max(0, width - 1))}…`;
-  }
-  lines.push(line);
-  return lines;
-}
-
 type Align = 'left' | 'right';
-type Paint = (padded: string) => string;
+type Paint = (text: string) => string;
 
 const ansi = (code: string): Paint => (s) => `\u001b[${code}m${s}\u001b[0m`;
 const bold = ansi('1');
-// Keras's theme: numbers colour(34), None colour(45), class names colour(33).
-const paintNumbers: Paint = (s) => s.replace(/\d[\d,]*/g, (m) => `\u001b[38;5;34m${m}\u001b[0m`).replace(/None/g, '\u001b[38;5;45mNone\u001b[0m');
-const paintLayer: Paint = (s) => s.replace(/\(([^()]*)\)(\s*)$/, '(\u001b[38;5;33m$1\u001b[0m)$2');
+// Keras's theme (summary_utils): numbers colour(34), None colour(45), class names colour(33).
+const NUMBER = '38;5;34';
+const NONE = '38;5;45';
+const SYMBOL = '38;5;33';
 
-function renderRow(cells: string[], widths: number[], align: Align[], edge: string, paints: (Paint | undefined)[]): string[] {
-  const wrapped = cells.map((c, i) => wrapCell(c, widths[i] - 2));
+/** Keras highlights each dimension of a shape on its own: the digits and None, never the commas. */
+function shapeSpans(text: string): Spans {
+  return [...text.matchAll(/None|\d+/g)].map((m) => [m.index!, m.index! + m[0].length, m[0] === 'None' ? NONE : NUMBER]);
+}
+
+interface Cell {
+  text: string;
+  spans: Spans;
+}
+
+/**
+ * One table row; rich aligns the header's cells to the bottom of the row and the others to the top.
+ * A header cell is bold including its padding; a body cell colours only its spans' characters.
+ */
+function renderRow(cells: Cell[], widths: number[], align: Align[], edge: string, color: boolean, header = false): string[] {
+  const wrapped = cells.map((c, i) => wrapCell(c.text, widths[i] - 2, align[i]));
   const height = Math.max(...wrapped.map((w) => w.length));
   const out: string[] = [];
   for (let r = 0; r < height; r++) {
     const parts = wrapped.map((lines, i) => {
-      const text = lines[r] ?? '';
-      const inner = widths[i] - 2;
-      const padded = align[i] === 'right' ? text.padStart(inner) : text.padEnd(inner);
-      return ` ${paints[i] && text ? paints[i]!(padded) : padded} `;
+      const line = lines[header ? r - (height - lines.length) : r];
+      const blank = ' '.repeat(widths[i] - 2);
+      if (!color) return ` ${line?.text ?? blank} `;
+      // rich writes a blank line of a bottom-aligned header cell as one bold run, padding included.
+      if (header) return line ? `${bold(' ')}${bold(line.text)}${bold(' ')}` : bold(` ${blank} `);
+      if (!line) return ` ${blank} `;
+      const content = line.text.slice(line.lead, line.lead + line.length);
+      const painted = paintSpans(content, line.start, cells[i].spans);
+      return ` ${line.text.slice(0, line.lead)}${painted}${line.text.slice(line.lead + line.length)} `;
     });
     out.push(`${edge}${parts.join(edge)}${edge}`);
   }
@@ -172,28 +178,41 @@ export function formatSummary(config: ModelConfig, options: SummaryOptions = {})
   const widths = summaryColumnWidths(summaryLineLength(options.columns));
   const color = options.color === true;
   const align: Align[] = ['left', 'left', 'right'];
-  const lines: string[] = [`Model: "${config.name}"`];
+  const consoleWidth = options.columns && options.columns > 0 ? options.columns : 80;
+  // Console.print wraps the title and the totals at the terminal's width (fold, as rich does).
+  const printed = (text: string, spans: Spans = []): string[] => wrapConsole(text, consoleWidth).map((l) => (color ? paintSpans(l.text, l.start, spans) : l.text));
+  const title = `Model: "${config.name}"`;
+  const lines: string[] = printed(title, [[0, title.length, '1']]);
   lines.push(rule(widths, '┏', '━', '┳', '┓'));
-  lines.push(...renderRow(['Layer (type)', 'Output Shape', 'Param #'], widths, align, '┃', color ? [bold, bold, bold] : []));
+  const plain = (text: string): Cell => ({ text, spans: [] });
+  lines.push(...renderRow([plain('Layer (type)'), plain('Output Shape'), plain('Param #')], widths, align, '┃', color, true));
   lines.push(rule(widths, '┡', '━', '╇', '┩'));
   facts.layers.forEach((layer, i) => {
     if (i > 0) lines.push(rule(widths, '├', '─', '┼', '┤'));
-    const cells = [`${layer.name} (${layer.type})`, formatShapeTuple(layer.output_shape.slice(1) as number[]), groupThousands(layer.params)];
-    lines.push(...renderRow(cells, widths, align, '│', color ? [paintLayer, paintNumbers, paintNumbers] : []));
+    const shape = formatShapeTuple(layer.output_shape.slice(1) as number[]);
+    const params = groupThousands(layer.params);
+    const cells: Cell[] = [
+      { text: `${layer.name} (${layer.type})`, spans: [[layer.name.length + 2, layer.name.length + 2 + layer.type.length, SYMBOL]] },
+      { text: shape, spans: shapeSpans(shape) },
+      { text: params, spans: [[0, params.length, NUMBER]] },
+    ];
+    lines.push(...renderRow(cells, widths, align, '│', color));
   });
   lines.push(rule(widths, '└', '─', '┴', '┘'));
 
   const optimizerBytes = facts.optimizer_params === undefined ? 0 : (facts.optimizer_params - OPTIMIZER_SCALARS) * BYTES_PER_PARAM + OPTIMIZER_SCALAR_BYTES;
   const trainableBytes = facts.trainable_params * BYTES_PER_PARAM;
   const nonTrainableBytes = facts.non_trainable_params * BYTES_PER_PARAM;
-  const total = (label: string, count: number, bytes: number): string => {
+  const total = (label: string, count: number, bytes: number): string[] => {
+    const head = ` ${label}: `;
     const n = groupThousands(count);
-    return color ? `${bold(` ${label}: `)}${paintNumbers(n)} (${readableMemorySize(bytes)})` : ` ${label}: ${n} (${readableMemorySize(bytes)})`;
+    const text = `${head}${n} (${readableMemorySize(bytes)})`;
+    return printed(text, [[0, head.length, '1'], [head.length, head.length + n.length, NUMBER]]);
   };
-  lines.push(total('Total params', facts.total_params, trainableBytes + nonTrainableBytes + optimizerBytes));
-  lines.push(total('Trainable params', facts.trainable_params, trainableBytes));
-  lines.push(total('Non-trainable params', facts.non_trainable_params, nonTrainableBytes));
-  if (facts.optimizer_params !== undefined) lines.push(total('Optimizer params', facts.optimizer_params, optimizerBytes));
+  lines.push(...total('Total params', facts.total_params, trainableBytes + nonTrainableBytes + optimizerBytes));
+  lines.push(...total('Trainable params', facts.trainable_params, trainableBytes));
+  lines.push(...total('Non-trainable params', facts.non_trainable_params, nonTrainableBytes));
+  if (facts.optimizer_params !== undefined) lines.push(...total('Optimizer params', facts.optimizer_params, optimizerBytes));
   return `${lines.join('\n')}\n`;
 }
 

@@ -61,8 +61,10 @@ const TOP_LEVEL_KEYS = [
 
 function readLayerName(ctx: Ctx, v: unknown, path: string): string | undefined {
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string' || !/^[A-Za-z0-9_.\-]+$/.test(v)) {
-    report(ctx, joinPath(path, 'name'), `must be a non-empty string of letters, digits, "_", "." or "-", got ${describeValue(v)}`);
+  // Keras 3 refuses only "/" (it separates a layer's name from its weights' names); spaces, brackets
+  // and any script are fine. cnn also refuses the empty name, which no file format can address.
+  if (typeof v !== 'string' || v === '' || v.includes('/')) {
+    report(ctx, joinPath(path, 'name'), `must be a non-empty string without "/" (Keras uses "/" between a layer's name and its weights'), got ${describeValue(v)}`);
     return undefined;
   }
   return v;
@@ -110,24 +112,28 @@ function readLayers(ctx: Ctx, rawLayers: unknown, inputShape: number[] | undefin
       report(ctx, `layers[${i}].input_shape`, 'only the first layer may give input_shape (the others take the previous output)');
     }
   });
-  const taken = new Set(explicit.filter((n): n is string => n !== undefined));
+  // As in a fresh Keras session: each unnamed layer takes its class's next automatic name (conv2d,
+  // conv2d_1 ...), whatever the explicit names; Sequential then refuses a name it already holds.
   const counters = new Map<string, number>();
   const seen = new Map<string, number>();
   const names = types.map((type, i) => {
-    const given = explicit[i];
-    if (given !== undefined) {
-      if (seen.has(given)) report(ctx, `layers[${i}].name`, `${JSON.stringify(given)} is already the name of layers[${seen.get(given)}]; layer names must be unique`);
-      seen.set(given, i);
-      return given;
-    }
-    if (!type) return undefined;
-    const base = snakeCaseLayerName(type);
-    let name: string;
-    do {
+    let name = explicit[i];
+    if (name === undefined) {
+      if (!type) return undefined;
+      const base = snakeCaseLayerName(type);
       const n = counters.get(base) ?? 0;
       counters.set(base, n + 1);
       name = n === 0 ? base : `${base}_${n}`;
-    } while (taken.has(name));
+    }
+    if (seen.has(name)) {
+      report(
+        ctx,
+        explicit[i] === undefined ? `layers[${i}]` : `layers[${i}].name`,
+        `All layers added to a Sequential model should have unique names. Name '${name}' is already the name of a layer in this model (layers[${seen.get(name)}]). Update the \`name\` argument to pass a unique name.`,
+      );
+      return undefined;
+    }
+    seen.set(name, i);
     return name;
   });
 

@@ -46,3 +46,13 @@ export function formatConfusion(confusion: number[][], classNames: string[]): st
   const rows = confusion.map((row, r) => `${names[r].padEnd(nameWidth)} ${row.map((v) => String(v).padStart(cellWidth)).join('')}`);
   return [header, ...rows].join('\n');
 }
+
+/**
+ * A running metric as Keras's Mean reports it: total and count are float32 variables and the result is
+ * their float32 quotient, which the progress bar then prints as a Python float. Accumulating in float64
+ * instead rounds ties differently (63/160 prints "0.3937" in float64, Keras prints "0.3938" because
+ * float32(0.39375) is slightly above the tie). Counts stay exact in float32 up to 2^24.
+ */
+export function kerasMean(total: number, count: number): number {
+  return Math.fround(Math.fround(total) / Math.fround(Math.max(1, count)));
+}

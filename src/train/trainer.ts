@@ -12,6 +12,7 @@
 import { CnnError } from '../errors.js';
 import type { NativeNetwork, TrainProgressTotals } from '../native.js';
 import { epochOrder } from './shuffle.js';
+import { kerasMean } from './metrics.js';
 
 export interface TrainPlan {
   epochs: number;
@@ -85,7 +86,7 @@ export function stepsPerEpoch(count: number, batchSize: number): number {
 
 export async function evaluateSet(net: NativeNetwork, set: ExampleSet, plan: Pick<TrainPlan, 'scale' | 'offset'>, probs = false) {
   const r = await net.evaluate(set.images, set.labels, { batchSize: 256, scale: plan.scale, offset: plan.offset, probs });
-  return { loss: r.lossSum / Math.max(1, r.count), accuracy: r.correct / Math.max(1, r.count), count: r.count, probs: r.probs };
+  return { loss: r.lossSum / Math.max(1, r.count), accuracy: r.correct / Math.max(1, r.count), count: r.count, probs: r.probs, lossSum: r.lossSum, correct: r.correct };
 }
 
 function absorb(state: TrainState, t: TrainProgressTotals | undefined): void {
@@ -98,8 +99,7 @@ function absorb(state: TrainState, t: TrainProgressTotals | undefined): void {
 
 /** The epoch's running metrics, from the partial sums in state. */
 function running(state: TrainState): RunningMetrics {
-  const n = Math.max(1, state.seen);
-  return { loss: state.lossSum / n, accuracy: state.correct / n };
+  return { loss: kerasMean(state.lossSum, state.seen), accuracy: kerasMean(state.correct, state.seen) };
 }
 
 /**
@@ -137,7 +137,7 @@ export async function train(
           events.batch
             ? (batches, seen, correct, lossSum) => {
                 const n = base.seen + seen;
-                events.batch!(base.step + batches, steps, { loss: (base.lossSum + lossSum) / n, accuracy: (base.correct + correct) / n });
+                events.batch!(base.step + batches, steps, { loss: kerasMean(base.lossSum + lossSum, n), accuracy: kerasMean(base.correct + correct, n) });
               }
             : null,
           cancel,
@@ -187,8 +187,9 @@ export async function train(
     };
     if (validation && validation.count > 0) {
       const v = await evaluateSet(net, validation, plan);
-      record.val_loss = v.loss;
-      record.val_accuracy = v.accuracy;
+      // Keras's validation metrics are Means too (float32), as the training ones.
+      record.val_loss = kerasMean(v.lossSum, v.count);
+      record.val_accuracy = kerasMean(v.correct, v.count);
     }
     // A run restarted at an earlier epoch (fit's initialEpoch) replaces the later records.
     state.history = [...state.history.filter((r) => r.epoch <= state.epoch), record];
