@@ -94,7 +94,9 @@ test('the event loop keeps running during fit (a setInterval keeps firing)', asy
   clearInterval(interval);
   assert.ok(ms > 300, `fit ran long enough to tell (${ms.toFixed(0)} ms)`);
   assert.ok(ticks >= ms / 10 / 4, `${ticks} ticks in ${ms.toFixed(0)} ms`);
-  assert.ok(worstGap < 250, `the longest the loop was blocked: ${worstGap.toFixed(0)} ms`);
+  // Blocked by the training, the loop would miss at least an epoch's worth (about ms / 2); a loaded
+  // machine may delay a timer by a scheduling slice, which is why the bound grows with the run.
+  assert.ok(worstGap < Math.max(250, ms / 3), `the longest the loop was blocked: ${worstGap.toFixed(0)} ms of ${ms.toFixed(0)} ms`);
 });
 
 test('batch hooks are awaited in order; stopTraining set in onBatchEnd ends fit after that batch', async () => {
