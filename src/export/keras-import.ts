@@ -16,7 +16,7 @@ import { describeFsError } from '../util/atomic-write.js';
 import { INITIALIZER_NAMES, kerasLayerPaths, OPTIMIZER_CLASSES, optimizerSlotGroups } from './keras-config.js';
 import { decodeKerasWeights, H5Problem, type ReadVars } from './keras-h5.js';
 import { listZip, readZipMember, ZipProblem } from './keras-zip.js';
-import type { ImportOptions } from './tfjs-import.js';
+import { applyImportOptions, type ImportOptions } from './tfjs-import.js';
 
 type Json = Record<string, unknown>;
 
@@ -224,11 +224,7 @@ export async function importKerasModel(path: string, options: ImportOptions = {}
     }
     if (converted.preprocessing) raw.preprocessing = converted.preprocessing;
   }
-  if (options.dataset !== undefined) raw.dataset = options.dataset;
-  if (options.rescale !== undefined || options.offset !== undefined) {
-    const prev = (raw.preprocessing as Json | undefined) ?? {};
-    raw.preprocessing = { ...prev, ...(options.rescale !== undefined ? { rescale: options.rescale } : {}), ...(options.offset !== undefined ? { offset: options.offset } : {}) };
-  }
+  applyImportOptions(raw, options);
   let config: ModelConfig;
   try {
     config = validateConfig(raw, `${path} (as a cnn config)`);

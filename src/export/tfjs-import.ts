@@ -179,6 +179,15 @@ function findWeight(weights: Map<string, ManifestWeight>, layer: string, param: 
   return undefined;
 }
 
+/** `--dataset`, `--rescale` and `--offset` of `cnn import` over what the model file carries (both formats). */
+export function applyImportOptions(raw: Record<string, unknown>, options: ImportOptions): void {
+  if (options.dataset !== undefined) raw.dataset = options.dataset;
+  if (options.rescale !== undefined || options.offset !== undefined) {
+    const prev = (raw.preprocessing as Record<string, unknown> | undefined) ?? {};
+    raw.preprocessing = { ...prev, ...(options.rescale !== undefined ? { rescale: options.rescale } : {}), ...(options.offset !== undefined ? { offset: options.offset } : {}) };
+  }
+}
+
 export async function importTfjsModel(modelPath: string, options: ImportOptions = {}): Promise<WeightsContents> {
   const path = modelPath.endsWith('.json') ? modelPath : join(modelPath, 'model.json');
   const modelJson = await readJson(path);
@@ -203,11 +212,7 @@ export async function importTfjsModel(modelPath: string, options: ImportOptions 
     return before && before.type === l.type ? { ...before, ...l } : l;
   });
   const raw: Json = { ...(carried ?? { name }), input_shape: converted.inputShape, layers: mergedLayers };
-  if (options.dataset !== undefined) raw.dataset = options.dataset;
-  if (options.rescale !== undefined || options.offset !== undefined) {
-    const prev = (raw.preprocessing as Json | undefined) ?? {};
-    raw.preprocessing = { ...prev, ...(options.rescale !== undefined ? { rescale: options.rescale } : {}), ...(options.offset !== undefined ? { offset: options.offset } : {}) };
-  }
+  applyImportOptions(raw, options);
   let config: ModelConfig;
   try {
     config = validateConfig(raw, `${path} (as a cnn config)`);
