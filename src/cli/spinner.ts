@@ -2,7 +2,7 @@
  * The one wrapper around ora. It is silent when stderr is not a terminal or when the command prints
  * JSON, so piped output stays clean; otherwise it spins on stderr.
  */
-import ora, { type Ora } from 'ora';
+import type { Ora } from 'ora';
 
 export interface Spinner {
   start(text: string): void;
@@ -18,25 +18,47 @@ export function createSpinner(options: { json?: boolean; stream?: NodeJS.WriteSt
   if (options.json || !stream.isTTY || !stream.columns || process.env.CI) {
     return { start() {}, text() {}, succeed() {}, fail() {}, stop() {} };
   }
+  // ora (and its dozen modules) is loaded only when a terminal will see it: every piped or scripted
+  // `cnn` start would pay for it otherwise. Calls made before it has loaded are applied in order.
   let spinner: Ora | undefined;
+  const pending: ((o: typeof import('ora').default) => void)[] = [];
+  let ora: typeof import('ora').default | undefined;
+  void import('ora').then((m) => {
+    ora = m.default;
+    for (const f of pending.splice(0)) f(ora);
+  });
+  const withOra = (f: (o: typeof import('ora').default) => void): void => {
+    if (ora) f(ora);
+    else pending.push(f);
+  };
   return {
     start(text) {
-      spinner = ora({ text, stream, discardStdin: false }).start();
+      withOra((o) => {
+        spinner = o({ text, stream, discardStdin: false }).start();
+      });
     },
     text(text) {
-      if (spinner) spinner.text = text;
+      withOra(() => {
+        if (spinner) spinner.text = text;
+      });
     },
     succeed(text) {
-      spinner?.succeed(text);
-      spinner = undefined;
+      withOra(() => {
+        spinner?.succeed(text);
+        spinner = undefined;
+      });
     },
     fail(text) {
-      spinner?.fail(text);
-      spinner = undefined;
+      withOra(() => {
+        spinner?.fail(text);
+        spinner = undefined;
+      });
     },
     stop() {
-      spinner?.stop();
-      spinner = undefined;
+      withOra(() => {
+        spinner?.stop();
+        spinner = undefined;
+      });
     },
   };
 }

@@ -14,9 +14,11 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import h5wasm from 'h5wasm/node';
+import type H5wasm from 'h5wasm/node';
 
-type H5Group = InstanceType<typeof h5wasm.Group>;
+// Loaded on first use: compiling HDF5's WebAssembly costs every `cnn` start a second otherwise.
+let h5wasm: typeof H5wasm;
+type H5Group = InstanceType<typeof H5wasm.Group>;
 
 export interface H5Var {
   shape: number[];
@@ -32,7 +34,10 @@ export interface KerasWeightsLayout {
 let module: Promise<unknown> | undefined;
 async function ready(): Promise<void> {
   if (!module) {
-    module = h5wasm.ready.then((m) => {
+    module = import('h5wasm/node').then((loaded) => {
+      h5wasm = loaded.default;
+      return h5wasm.ready;
+    }).then((m) => {
       // Errors become exceptions instead of HDF5-DIAG dumps on stderr.
       (m as { activate_throwing_error_handler?: () => number }).activate_throwing_error_handler?.();
       return m;
@@ -105,7 +110,7 @@ function numbered(group: H5Group): string[] {
 }
 
 function readVar(group: H5Group, key: string, where: string): H5Var {
-  const ds = group.get(key) as InstanceType<typeof h5wasm.Dataset> | null;
+  const ds = group.get(key) as InstanceType<typeof H5wasm.Dataset> | null;
   if (!ds || !(ds instanceof h5wasm.Dataset)) throw new H5Problem(`${where}/${key} is not a dataset`);
   const shape = ds.shape ?? [];
   const value = ds.value;
@@ -118,7 +123,7 @@ export async function decodeKerasWeights(bytes: Uint8Array): Promise<ReadVars> {
   await ready();
   return withTempFile(async (path) => {
     await writeFile(path, bytes);
-    let f: InstanceType<typeof h5wasm.File>;
+    let f: InstanceType<typeof H5wasm.File>;
     try {
       f = new h5wasm.File(path, 'r');
     } catch (e) {
@@ -141,7 +146,7 @@ export async function decodeKerasWeights(bytes: Uint8Array): Promise<ReadVars> {
       let optimizer: ReadVars['optimizer'];
       if (opt instanceof h5wasm.Group) {
         const keys = numbered(opt);
-        const step = keys[0] === '0' ? (opt.get('0') as InstanceType<typeof h5wasm.Dataset>).value : undefined;
+        const step = keys[0] === '0' ? (opt.get('0') as InstanceType<typeof H5wasm.Dataset>).value : undefined;
         const iterations = typeof step === 'bigint' ? Number(step) : step instanceof BigInt64Array || step instanceof Int32Array || step instanceof Float32Array ? Number(step[0]) : typeof step === 'number' ? step : undefined;
         if (iterations !== undefined && Number.isSafeInteger(iterations) && iterations >= 0 && keys[1] === '1') {
           optimizer = { iterations, vars: keys.slice(2).map((k) => readVar(opt, k, '/optimizer/vars')) };

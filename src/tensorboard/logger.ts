@@ -11,7 +11,7 @@
  * Epochs are numbered from 0, as Keras's callback numbers them. Both files are flushed and synced at
  * the end of every epoch.
  */
-import { PNG } from 'pngjs';
+import { pngjs } from '../util/lazy-pngjs.js';
 import type { ModelConfig } from '../model/config.js';
 import { formatSummary } from '../model/summary.js';
 import { inferShapes } from '../model/shapes.js';
@@ -53,7 +53,7 @@ export function histogramRows(values: ArrayLike<number>, buckets = HISTOGRAM_BUC
 
 /** A grayscale PNG of float values, as tf.summary.image converts floats (x * 255.5, clipped). */
 function grayPng(width: number, height: number, at: (x: number, y: number) => number): Uint8Array {
-  const png = new PNG({ width, height });
+  const png = new (pngjs().PNG)({ width, height });
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const v = Math.min(255, Math.max(0, Math.floor(at(x, y) * 255.5)));
@@ -62,7 +62,7 @@ function grayPng(width: number, height: number, at: (x: number, y: number) => nu
       png.data[o + 3] = 255;
     }
   }
-  return new Uint8Array(PNG.sync.write(png, { colorType: 0 }));
+  return new Uint8Array(pngjs().PNG.sync.write(png, { colorType: 0 }));
 }
 
 /** Keras's _log_weight_as_image: squeeze; 1-D -> a column n high; 2-D -> rows the shorter side; 3-D (a conv

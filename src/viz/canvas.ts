@@ -4,7 +4,7 @@
  * by whole pixels (so every input pixel stays a crisp square).
  */
 import { dirname } from 'node:path';
-import { PNG } from 'pngjs';
+import { pngjs } from '../util/lazy-pngjs.js';
 import { writeFileAtomic, describeFsError } from '../util/atomic-write.js';
 import { CnnError } from '../errors.js';
 import { CHAR_ADVANCE, glyph, GLYPH_HEIGHT, GLYPH_WIDTH } from './font.js';
@@ -103,9 +103,9 @@ export class Canvas {
   }
 
   toPng(): Buffer {
-    const png = new PNG({ width: this.width, height: this.height });
+    const png = new (pngjs().PNG)({ width: this.width, height: this.height });
     png.data = Buffer.from(this.data.buffer, this.data.byteOffset, this.data.byteLength);
-    return PNG.sync.write(png, { colorType: 2 });
+    return pngjs().PNG.sync.write(png, { colorType: 2 });
   }
 
   async writePng(path: string): Promise<void> {
@@ -120,6 +120,6 @@ export class Canvas {
 
 /** Reads a PNG back (for tests and checks): width, height and RGBA pixels. */
 export function decodePng(bytes: Uint8Array): { width: number; height: number; data: Uint8Array } {
-  const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  const png = pngjs().PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   return { width: png.width, height: png.height, data: new Uint8Array(png.data) };
 }
