@@ -4,41 +4,42 @@ import { CnnError, ExitCode, isCnnError } from '../errors.js';
 import { version } from '../version.js';
 import { setWarningHandler } from '../util/warnings.js';
 import { printWarning } from './warning.js';
-import { infoCommand } from './commands/info.js';
-import { convCommand } from './commands/conv.js';
-import { poolCommand } from './commands/pool.js';
-import { benchCommand } from './commands/bench.js';
-import { dataCommand } from './commands/data.js';
-import { summaryCommand } from './commands/summary.js';
-import { trainCommand } from './commands/train.js';
-import { evalCommand } from './commands/eval.js';
-import { predictCommand } from './commands/predict.js';
-import { visualizeCommand } from './commands/visualize.js';
-import { plotCommand } from './commands/plot.js';
-import { exportCommand } from './commands/export.js';
-import { importCommand } from './commands/import.js';
+import type { Command as CommandType } from 'commander';
 
-export function buildProgram(): Command {
+/**
+ * Each command's module, imported only when that command runs: `cnn conv` or `cnn info` need not load
+ * the trainer, the exporters and the datasets (most `cnn` starts are one command). Help and an
+ * unknown command load them all, so help lists every command and commander can suggest the nearest.
+ */
+const COMMANDS: Record<string, () => Promise<CommandType>> = {
+  train: async () => (await import('./commands/train.js')).trainCommand(),
+  summary: async () => (await import('./commands/summary.js')).summaryCommand(),
+  eval: async () => (await import('./commands/eval.js')).evalCommand(),
+  predict: async () => (await import('./commands/predict.js')).predictCommand(),
+  visualize: async () => (await import('./commands/visualize.js')).visualizeCommand(),
+  plot: async () => (await import('./commands/plot.js')).plotCommand(),
+  export: async () => (await import('./commands/export.js')).exportCommand(),
+  import: async () => (await import('./commands/import.js')).importCommand(),
+  data: async () => (await import('./commands/data.js')).dataCommand(),
+  conv: async () => (await import('./commands/conv.js')).convCommand(),
+  pool: async () => (await import('./commands/pool.js')).poolCommand(),
+  info: async () => (await import('./commands/info.js')).infoCommand(),
+  bench: async () => (await import('./commands/bench.js')).benchCommand(),
+};
+
+/** The commands argv needs: the one it names, or all of them (help, --version, a mistyped name). */
+function commandsFor(argv: string[]): string[] {
+  const first = argv.slice(2).find((a) => !a.startsWith('-'));
+  return first !== undefined && Object.hasOwn(COMMANDS, first) && first !== 'help' ? [first] : Object.keys(COMMANDS);
+}
+
+export async function buildProgram(names: string[] = Object.keys(COMMANDS)): Promise<Command> {
   const program = new Command('cnn')
     .description('Train convolutional networks from Node.js (Keras-like configs, native SIMD core)')
     .version(version, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const cmd of [
-    trainCommand(),
-    summaryCommand(),
-    evalCommand(),
-    predictCommand(),
-    visualizeCommand(),
-    plotCommand(),
-    exportCommand(),
-    importCommand(),
-    dataCommand(),
-    convCommand(),
-    poolCommand(),
-    infoCommand(),
-    benchCommand(),
-  ]) {
+  for (const cmd of await Promise.all(names.map((n) => COMMANDS[n]()))) {
     program.addCommand(cmd);
   }
   return program;
@@ -70,7 +71,7 @@ export function reportError(e: unknown): number {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  const program = await buildProgram(commandsFor(argv));
   throwOnUsageErrors(program);
   setWarningHandler(printWarning);
   // `cnn predict | head -2`: the reader is gone, so the rest of the output has nowhere to go. Like
