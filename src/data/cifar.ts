@@ -72,13 +72,12 @@ function formatError(message: string): CnnError {
 
 async function readManifest(dir: string, def: ArchiveDatasetDefinition): Promise<{ manifest?: Manifest; missing: boolean; reason?: string }> {
   const path = join(dir, MANIFEST_NAME);
+  if (!(await stat(path).then(() => true, () => false))) return { missing: true, reason: 'not there' };
   let bytes: Buffer;
   try {
     bytes = await readRegularFile(path, 1 << 20);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return { missing: true, reason: 'not there' };
-    return { missing: false, reason: `cannot read it (${code ?? (e as Error).message})` };
+    return { missing: false, reason: `cannot read it (${(e as Error).message})` };
   }
   let parsed: Manifest;
   try {
