@@ -5,11 +5,14 @@
  * follow a formula (cifarPixel) so a test can check each decoded value independently. Variants
  * (a missing member, a wrong record size, extra entries) make the damaged archives of the tests.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { packageRoot } from '../../src/version.js';
+import { cnnBin, type CliResult } from './cli.js';
 import { getDataset, type ArchiveDatasetDefinition } from '../../src/data/index.js';
 
 export const CIFAR_BATCHES = ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin', 'test_batch.bin'];
@@ -83,4 +86,16 @@ export function sha256(bytes: Uint8Array): string {
 export function cifarFixtureDefinition(archive: { sha256: string; size: number; records: number }, mirrors: string[], name = 'cifar10'): ArchiveDatasetDefinition {
   const real = getDataset('cifar10');
   return { ...real, name, archive: { ...real.archive, sha256: archive.sha256, size: archive.size }, recordsPerBatch: archive.records, mirrors };
+}
+
+/** Runs the real CLI (bin/cnn.js) with `def` registered first (test/helpers/dataset-preload.ts). */
+export function runCliWithDataset(args: string[], def: ArchiveDatasetDefinition, env: NodeJS.ProcessEnv = {}, cwd?: string): CliResult {
+  const preload = pathToFileURL(join(packageRoot, 'dist', 'test', 'helpers', 'dataset-preload.js')).href;
+  const r = spawnSync(process.execPath, ['--import', preload, cnnBin, ...args], {
+    encoding: 'utf8',
+    cwd,
+    timeout: 300_000,
+    env: { ...process.env, CNN_DATASET_MIRROR: '', ...env, CNN_TEST_DATASET_DEFINITION: JSON.stringify(def) },
+  });
+  return { status: r.status, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
 }
