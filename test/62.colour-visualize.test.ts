@@ -90,3 +90,20 @@ test('cnn visualize of a colour model on cifar10 writes the sheet with the colou
     /cnn: error: the cifar10 images are 32x32x3, channels last, but conv_cf \(Conv2D\) in the model config is channels_first with input_shape \[3, 32, 32\]: cnn feeds dataset images channels last; use data_format "channels_last" and input_shape \[32, 32, 3\]/,
   );
 });
+
+test('the sheet of a channels_first model draws its image as height x width, not as channels x height', async () => {
+  const raw = {
+    name: 'grey_cf',
+    input_shape: [1, 28, 28],
+    layers: [
+      { type: 'Conv2D', name: 'conv_cf', filters: 2, kernel_size: 3, data_format: 'channels_first' },
+      { type: 'Flatten', name: 'flatten' },
+      { type: 'Dense', name: 'out', units: 10, activation: 'softmax' },
+    ],
+  };
+  const { config, net } = await makeWeightsFile(raw, join(scratch, 'cf-grey.bin'));
+  const pixels = Uint8Array.from({ length: 784 }, (_, i) => i % 256);
+  const spec = buildSheet(config, net, pixels);
+  assert.deepEqual([spec.image.height, spec.image.width, spec.image.rgb], [28, 28, false]);
+  assert.equal(spec.image.values[29], 29);
+});

@@ -6,13 +6,13 @@
  * renamed when all are there; a manifest written last records what the verified archive held, so
  * the cache is checked against it later. The archive itself is not kept.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
-import { CnnError, isCnnError } from '../errors.js';
-import { writeFileAtomic } from '../util/atomic-write.js';
+import { CnnError, ExitCode, isCnnError } from '../errors.js';
+import { removeStaleTemporaries, temporaryPathFor, writeFileAtomic } from '../util/atomic-write.js';
 import { describeNonRegular, FileRefused, openRegularFile, readRegularFile } from '../util/read-regular-file.js';
 import { checkFile, type FileCheck } from './checksums.js';
 import { cancelled, datasetCacheDir, resolveCache, setAside, writeVerified, type CacheLocation } from './cache.js';
@@ -189,6 +189,17 @@ export async function extractArchive(def: ArchiveDatasetDefinition, archivePath:
   input.pipe(gunzip);
   const onAbort = () => gunzip.destroy(cancelled());
   signal?.addEventListener('abort', onAbort, { once: true });
+  // Ctrl-C while extracting: stop reading, so the temporary files are removed below and the command
+  // ends through its error path (exit code 130); a second Ctrl-C then kills the process as usual.
+  let interrupted: CnnError | undefined;
+  const onSigint = () => {
+    process.off('SIGINT', onSigint);
+    interrupted = new CnnError('ERR_INTERRUPTED', 'interrupted (Ctrl-C); the partly extracted files were removed', ExitCode.interrupted);
+    gunzip.destroy(interrupted);
+  };
+  process.on('SIGINT', onSigint);
+  // Temporary files of an extraction that was killed outright.
+  for (const name of memberNames(def)) await removeStaleTemporaries(join(dir, name));
   const expectedTotal = memberNames(def).reduce((s, n) => s + (n === def.metaFile ? META_MAX_BYTES : batchBytes(def)), 0);
   try {
     await readTar(gunzip, {
@@ -201,7 +212,7 @@ export async function extractArchive(def: ArchiveDatasetDefinition, archivePath:
         if (extracted.has(name)) throw new TarFormatError(`${label} holds ${entry.name} twice`);
         const problem = memberProblem(def, name, entry);
         if (problem) throw new TarFormatError(`${label}: ${problem}`);
-        const temp = `${join(dir, name)}.part-${process.pid}-${randomBytes(4).toString('hex')}`;
+        const temp = temporaryPathFor(join(dir, name));
         const item: Extracted = { temp, handle: await open(temp, 'wx'), hash: createHash('sha256'), bytes: 0 };
         extracted.set(name, item);
         return {
@@ -223,9 +234,11 @@ export async function extractArchive(def: ArchiveDatasetDefinition, archivePath:
     }
     await writeFileAtomic(join(dir, MANIFEST_NAME), Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`));
   } catch (e) {
+    if (interrupted) throw interrupted;
     if (signal?.aborted) throw cancelled();
     throw describeExtractError(e, label);
   } finally {
+    process.off('SIGINT', onSigint);
     signal?.removeEventListener('abort', onAbort);
     input.destroy();
     gunzip.destroy();
