@@ -1,5 +1,5 @@
 /**
- * datasets.load('mnist' | 'fashion-mnist'): keras.datasets.*.load_data() for Node. The files come
+ * datasets.load('mnist' | 'fashion-mnist' | 'cifar10'): keras.datasets.*.load_data() for Node. The files come
  * from the cache, a copy on the machine or a mirror, verified against pinned hashes (src/data). The
  * library never draws a spinner: progress goes to onStatus/onProgress when given, else nowhere.
  */
@@ -8,7 +8,7 @@ import { loadDataset, type Dataset, type DownloadProgress, type ImageSet } from 
 export type { Dataset, ImageSet, DownloadProgress };
 
 export interface DatasetLoadOptions {
-  /** A folder holding the four IDX files (raw or .gz), tried first. */
+  /** A folder holding the four IDX files (raw or .gz), or for cifar10 cifar-10-binary.tar.gz, tried first. */
   dataDir?: string;
   /** The cache root instead of $CNN_HOME/datasets. */
   cacheDir?: string;
@@ -18,7 +18,10 @@ export interface DatasetLoadOptions {
   signal?: AbortSignal;
 }
 
-async function load(name: 'mnist' | 'fashion-mnist', options: DatasetLoadOptions = {}): Promise<Dataset> {
+/** A built-in dataset's name; 'cifar-10' is accepted for 'cifar10'. */
+export type BuiltinDatasetLoadName = 'mnist' | 'fashion-mnist' | 'cifar10' | 'cifar-10';
+
+async function load(name: BuiltinDatasetLoadName, options: DatasetLoadOptions = {}): Promise<Dataset> {
   return loadDataset(name, {
     dataDir: options.dataDir,
     cacheDir: options.cacheDir,

@@ -116,6 +116,8 @@ function uninstallSigint(): void {
 
 export interface WriteVerifiedOptions {
   signal?: AbortSignal;
+  /** Store the bytes as they come, gzip or not: for an archive whose compressed bytes are what is pinned. */
+  raw?: boolean;
 }
 
 /**
@@ -181,7 +183,8 @@ export async function writeVerified(source: Readable, dest: string, expected: Pi
   installSigint();
   const cap = hashingCap(expected);
   try {
-    await pipeline(source, gunzipIfCompressed(), cap, createWriteStream(temp), { signal: controller.signal });
+    if (options.raw) await pipeline(source, cap, createWriteStream(temp), { signal: controller.signal });
+    else await pipeline(source, gunzipIfCompressed(), cap, createWriteStream(temp), { signal: controller.signal });
     const { bytes, sha256 } = cap.digest();
     if (bytes !== expected.size) throw new Error(`content is ${bytes} bytes, expected ${expected.size} (truncated?)`);
     if (sha256 !== expected.sha256) throw new Error(`checksum mismatch: ${describeMismatch(sha256, expected.sha256)}`);

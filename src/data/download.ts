@@ -29,6 +29,12 @@ export interface DownloadOptions {
   onProgress?: (p: DownloadProgress) => void;
 }
 
+/** What downloadFile alone takes besides DownloadOptions. */
+export interface DownloadFileOptions extends DownloadOptions {
+  /** Keep the body as it comes (the pinned bytes are the compressed ones): see writeVerified. */
+  raw?: boolean;
+}
+
 export const DEFAULT_TIMEOUT_MS = 10 * 60_000;
 export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_REDIRECTS = 5;
@@ -137,7 +143,7 @@ function progressMeter(url: string, file: string, total: number | undefined, onP
  * Downloads `url` into `dest` if its content (decompressed when it is gzip) matches
  * `expected`. Rejects with a one-line reason; the caller says which mirror it was.
  */
-export async function downloadFile(url: string, dest: string, expected: PinnedFile, options: DownloadOptions = {}): Promise<void> {
+export async function downloadFile(url: string, dest: string, expected: PinnedFile, options: DownloadFileOptions = {}): Promise<void> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
@@ -158,7 +164,7 @@ export async function downloadFile(url: string, dest: string, expected: PinnedFi
     // A premature close is an error on the response, not on the piped stream: pass it on.
     response.on('error', (e) => body.destroy(cut.error ?? networkError(e)));
     response.on('aborted', () => body.destroy(cut.error ?? new Error('the server closed the connection before the end of the body (truncated)')));
-    await writeVerified(body, dest, expected, { signal: options.signal });
+    await writeVerified(body, dest, expected, { signal: options.signal, raw: options.raw });
   } finally {
     clearTimeout(timer);
   }

@@ -8,13 +8,16 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { CnnError, usageError } from '../errors.js';
 import { readIdxFile } from './idx.js';
 import { describeNonRegular } from '../util/read-regular-file.js';
-import { FILE_ROLES, getDataset, listDatasets, type DatasetDefinition, type FileRole, type SplitName } from './registry.js';
+import { FILE_ROLES, getDataset, isArchiveDataset, listDatasets, type AnyDatasetDefinition, type DatasetDefinition, type FileRole, type SplitName } from './registry.js';
+import { fetchArchiveDataset, inspectArchiveCache } from './cifar.js';
+import { loadArchiveDataset } from './cifar-load.js';
 import { fetchDatasetFiles, inspectCache, localCopiesPresent, type FetchOptions, type FetchedDataset } from './sources.js';
 import type { DownloadProgress } from './download.js';
 
 export { parseIdx, readIdxFile, encodeIdx, type IdxArray } from './idx.js';
-export { registerDataset, unregisterDataset, listDatasets, getDataset, FILE_ROLES } from './registry.js';
-export type { DatasetDefinition, PinnedFile, FileRole, SplitName, LocalCopy } from './registry.js';
+export { registerDataset, unregisterDataset, listDatasets, getDataset, isArchiveDataset, FILE_ROLES } from './registry.js';
+export type { DatasetDefinition, ArchiveDatasetDefinition, AnyDatasetDefinition, PinnedFile, FileRole, SplitName, LocalCopy } from './registry.js';
+export { fetchArchiveDataset, type ArchiveFetched } from './cifar.js';
 export { fetchDatasetFiles, type FetchOptions, type FetchedDataset } from './sources.js';
 export { resolveCache } from './cache.js';
 export { type DownloadProgress } from './download.js';
@@ -68,9 +71,19 @@ export function formatProgress(p: DownloadProgress): string {
   return `${p.file}: ${formatBytes(p.received)}${of}, ${formatBytes(p.bytesPerSecond)}/s`;
 }
 
+/** What `cnn data fetch` reports: the cache folder, each file there and where each came from. */
+export interface FetchResult {
+  dir: string;
+  cache: FetchedDataset['cache'];
+  files: Record<string, string>;
+  origins: Record<string, string>;
+}
+
 /** Makes sure a named dataset is in the cache and verified (what `cnn data fetch` does). */
-export async function fetchDataset(name: string, options: LoadOptions = {}): Promise<FetchedDataset> {
-  return fetchDatasetFiles(getDataset(name), options);
+export async function fetchDataset(name: string, options: LoadOptions = {}): Promise<FetchResult> {
+  const def = getDataset(name);
+  if (isArchiveDataset(def)) return fetchArchiveDataset(def, options);
+  return fetchDatasetFiles(def, options);
 }
 
 async function loadSplit(images: string, labels: string, classes: number, split: SplitName): Promise<ImageSet> {
@@ -105,7 +118,7 @@ function checkClasses(source: DatasetSource): void {
 /** The four file paths of a DatasetSource, relative paths resolved from its baseDir. */
 function sourceFiles(source: DatasetSource): Record<FileRole, string> {
   const at = (p: string) => (isAbsolute(p) ? p : resolve(source.baseDir ?? process.cwd(), p));
-  const std = getDataset('mnist').files; // the standard names, which EMNIST-style directories use too
+  const std = (getDataset('mnist') as DatasetDefinition).files; // the standard names, which EMNIST-style directories use too
   const fromDir = (role: FileRole) => (source.dir ? join(at(source.dir), std[role].name) : undefined);
   const files = {
     trainImages: source.train?.images ? at(source.train.images) : fromDir('trainImages'),
@@ -142,7 +155,8 @@ async function existingVariant(path: string): Promise<string> {
 export async function loadDataset(nameOrSource: string | DatasetSource, options: LoadOptions = {}): Promise<Dataset> {
   if (typeof nameOrSource === 'string') {
     const def = getDataset(nameOrSource);
-    const { files } = await fetchDataset(def.name, options);
+    if (isArchiveDataset(def)) return loadArchiveDataset(def, options);
+    const { files } = await fetchDatasetFiles(def, options);
     return sameImageShape({
       name: def.name,
       classes: def.classes,
@@ -195,7 +209,7 @@ export interface DatasetStatus {
   description: string;
   classes: number;
   dir: string;
-  /** verified: all four files pass; missing: none there; incomplete or damaged otherwise. */
+  /** verified: all files pass (four IDX files, or an archive's members and manifest); missing: none there; incomplete or damaged otherwise. */
   state: 'verified' | 'missing' | 'incomplete' | 'damaged';
   files: FileStatus[];
   /** Copies on this machine that `cnn data fetch` can use without a network. */
@@ -207,7 +221,12 @@ export async function verifyDataset(name: string, options: { cacheDir?: string }
   return statusOf(getDataset(name), options.cacheDir);
 }
 
-async function statusOf(def: DatasetDefinition, cacheDir?: string): Promise<DatasetStatus> {
+async function statusOf(def: AnyDatasetDefinition, cacheDir?: string): Promise<DatasetStatus> {
+  if (isArchiveDataset(def)) {
+    const { dir, state, checks } = await inspectArchiveCache(def, cacheDir);
+    const list = checks.map(({ name, path, check }) => (check.ok ? { name, path, ok: true } : { name, path, ok: false, reason: check.reason }));
+    return { name: def.name, description: def.description, classes: def.classes, dir, state, files: list, offlineCopies: [] };
+  }
   const { dir, files } = await inspectCache(def, cacheDir);
   const list: FileStatus[] = FILE_ROLES.map((role) => {
     const c = files[role];

@@ -34,7 +34,9 @@ export interface LocalCopy {
   hint?: string;
 }
 
+/** A dataset of four IDX files (MNIST and its relatives). */
 export interface DatasetDefinition {
+  kind?: 'idx';
   name: string;
   description: string;
   classes: number;
@@ -44,6 +46,44 @@ export interface DatasetDefinition {
   localCopies: LocalCopy[];
   /** Base URLs, tried in order; each serves `<name>.gz`. */
   mirrors: string[];
+}
+
+/**
+ * A dataset shipped as one archive in CIFAR-10's binary format: batches of records of one label
+ * byte then the image's pixels plane by plane (all red, all green, all blue), and a text file of
+ * class names. What is pinned is the archive (its compressed bytes, as published); the members
+ * taken out of it are checked for their sizes, and hashed when extracted, so the cache can be
+ * verified later against what the verified archive held.
+ */
+export interface ArchiveDatasetDefinition {
+  kind: 'cifar-binary';
+  name: string;
+  /** Other spellings accepted for the name ("cifar-10"). */
+  aliases: string[];
+  description: string;
+  classes: number;
+  classNames: string[];
+  /** The archive as downloaded: its file name (what mirrors serve), SHA-256 and size. */
+  archive: PinnedFile;
+  /** The folder inside the archive that holds the members. */
+  folder: string;
+  trainBatches: string[];
+  testBatches: string[];
+  /** The class names, one a line. */
+  metaFile: string;
+  recordsPerBatch: number;
+  /** Height, width, channels of each image. */
+  imageShape: [number, number, number];
+  /** Base URLs, tried in order; each serves `<archive.name>`. */
+  mirrors: string[];
+  /** Where to get the archive by hand, for the message when no source works. */
+  homepage: string;
+}
+
+export type AnyDatasetDefinition = DatasetDefinition | ArchiveDatasetDefinition;
+
+export function isArchiveDataset(def: AnyDatasetDefinition): def is ArchiveDatasetDefinition {
+  return def.kind === 'cifar-binary';
 }
 
 function pinned(name: string, sha256: string, size: number): PinnedFile {
@@ -96,13 +136,37 @@ const FASHION_MNIST: DatasetDefinition = {
   ],
 };
 
-const registry = new Map<string, DatasetDefinition>([
+/**
+ * CIFAR-10's binary version from its authors' page (Krizhevsky, 2009). The size and SHA-256 are
+ * those of the published file (whose MD5, c32a1d4ab5d03f1284b67883e8d87530, is the one the authors'
+ * page lists). Only the authors' site is listed: we know of no other maintained copy of this file.
+ */
+const CIFAR10: ArchiveDatasetDefinition = {
+  kind: 'cifar-binary',
+  name: 'cifar10',
+  aliases: ['cifar-10', 'cifar_10'],
+  description: 'tiny colour photos in 10 classes, 32x32 RGB, 50000 train + 10000 test',
+  classes: 10,
+  classNames: ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'],
+  archive: pinned('cifar-10-binary.tar.gz', 'c4a38c50a1bc5f3a1c5537f2155ab9d68f9f25eb1ed8d9ddda3db29a59bca1dd', 170052171),
+  folder: 'cifar-10-batches-bin',
+  trainBatches: ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin'],
+  testBatches: ['test_batch.bin'],
+  metaFile: 'batches.meta.txt',
+  recordsPerBatch: 10000,
+  imageShape: [32, 32, 3],
+  mirrors: ['https://www.cs.toronto.edu/~kriz/'],
+  homepage: 'https://www.cs.toronto.edu/~kriz/cifar.html',
+};
+
+const registry = new Map<string, AnyDatasetDefinition>([
   [MNIST.name, MNIST],
   [FASHION_MNIST.name, FASHION_MNIST],
+  [CIFAR10.name, CIFAR10],
 ]);
 
 /** Adds (or replaces) a named dataset: how tests register fixture datasets with their own hashes. */
-export function registerDataset(def: DatasetDefinition): void {
+export function registerDataset(def: AnyDatasetDefinition): void {
   registry.set(def.name, def);
 }
 
@@ -110,12 +174,26 @@ export function unregisterDataset(name: string): void {
   registry.delete(name);
 }
 
-export function listDatasets(): DatasetDefinition[] {
+export function listDatasets(): AnyDatasetDefinition[] {
   return [...registry.values()];
 }
 
-export function getDataset(name: string): DatasetDefinition {
-  const def = registry.get(name);
+/** A name as given, or one of a dataset's other spellings ("cifar-10" for cifar10), case aside. */
+function lookup(name: string): AnyDatasetDefinition | undefined {
+  const exact = registry.get(name);
+  if (exact) return exact;
+  const lower = name.toLowerCase();
+  for (const def of registry.values()) {
+    if (def.name === lower || (isArchiveDataset(def) && def.aliases.includes(lower))) return def;
+  }
+  return undefined;
+}
+
+export function getDataset(name: 'mnist' | 'fashion-mnist'): DatasetDefinition;
+export function getDataset(name: 'cifar10'): ArchiveDatasetDefinition;
+export function getDataset(name: string): AnyDatasetDefinition;
+export function getDataset(name: string): AnyDatasetDefinition {
+  const def = lookup(name);
   if (!def) {
     throw usageError(
       'ERR_UNKNOWN_DATASET',

@@ -15,7 +15,11 @@ export interface RenderOptions {
 
 export const DEFAULT_RAMP = ' .:-=+*#%@';
 
-/** Renders image `index` of `set`; channels are averaged into one grey level. */
+/**
+ * Renders image `index` of `set` in grey levels: a colour (3-channel) image by its luma (Rec. 601,
+ * 0.299 R + 0.587 G + 0.114 B, how a colour picture looks in black and white), others by the mean
+ * of their channels.
+ */
 export function renderImage(set: ImageSet, index: number, options: RenderOptions = {}): string {
   if (!Number.isInteger(index) || index < 0 || index >= set.count) {
     throw new RangeError(`image index ${index} is out of range 0..${set.count - 1}`);
@@ -32,7 +36,7 @@ export function renderImage(set: ImageSet, index: number, options: RenderOptions
       let sum = 0;
       const at = base + (y * width + x) * channels;
       for (let c = 0; c < channels; c++) sum += set.images[at + c];
-      const grey = sum / channels;
+      const grey = channels === 3 ? 0.299 * set.images[at] + 0.587 * set.images[at + 1] + 0.114 * set.images[at + 2] : sum / channels;
       const level = Math.min(ramp.length - 1, Math.floor((grey * ramp.length) / 256));
       line += ramp[level].repeat(repeat);
     }

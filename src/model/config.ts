@@ -185,7 +185,7 @@ export const OPTIMIZER_DEFAULTS: { readonly [K in OptimizerName]: Extract<Optimi
 export const LOSSES = ['sparse_categorical_crossentropy', 'categorical_crossentropy'] as const;
 export type LossName = (typeof LOSSES)[number];
 
-export type BuiltinDatasetName = 'mnist' | 'fashion-mnist';
+export type BuiltinDatasetName = 'mnist' | 'fashion-mnist' | 'cifar10';
 
 /** A dataset given as IDX files (paths relative to the config file's folder). */
 export interface FileDatasetConfig {
@@ -248,6 +248,11 @@ export const BUILTIN_DATASETS: Readonly<Record<BuiltinDatasetName, BuiltinDatase
     classes: 10,
     classNames: ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'],
     imageShape: [28, 28, 1],
+  },
+  cifar10: {
+    classes: 10,
+    classNames: ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'],
+    imageShape: [32, 32, 3],
   },
 };
 

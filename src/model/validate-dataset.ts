@@ -8,11 +8,13 @@ const BUILTIN_NAMES = Object.keys(BUILTIN_DATASETS) as BuiltinDatasetName[];
 export function readDataset(ctx: Ctx, v: unknown): DatasetConfig | null {
   if (v === undefined || v === null) return null;
   if (typeof v === 'string') {
-    // keras.datasets spells it fashion_mnist; the CLI spells it fashion-mnist.
-    return checkChoice(ctx, v.toLowerCase().replace(/_/g, '-'), 'dataset', BUILTIN_NAMES, 'mnist');
+    // keras.datasets spells them fashion_mnist and cifar10; the CLI spells them fashion-mnist and
+    // cifar10, and CIFAR-10 is how its authors write it.
+    const name = v.toLowerCase().replace(/_/g, '-');
+    return checkChoice(ctx, name === 'cifar-10' ? 'cifar10' : name, 'dataset', BUILTIN_NAMES, 'mnist');
   }
   if (!isPlainObject(v)) {
-    report(ctx, 'dataset', `must be "mnist", "fashion-mnist" or an object with ${FILE_KEYS.join(', ')} and classes; got ${describeValue(v)}`);
+    report(ctx, 'dataset', `must be "mnist", "fashion-mnist", "cifar10" or an object with ${FILE_KEYS.join(', ')} and classes; got ${describeValue(v)}`);
     return null;
   }
   checkKeys(ctx, v, 'dataset', [...FILE_KEYS, 'classes', 'class_names'], 'dataset');

@@ -280,7 +280,10 @@ export function validateConfig(raw: unknown, source = 'model config'): ModelConf
     const want = image.reduce((a, b) => a * b, 1);
     const got = inputShape.reduce((a, b) => a * b, 1);
     if (got !== want) {
-      report(ctx, raw.input_shape !== undefined ? 'input_shape' : 'layers[0].input_shape', `${dataset} images are ${image.join('x')} (${want} values) but input_shape ${JSON.stringify(inputShape)} holds ${got}`);
+      // The usual slip: a grey model's [28, 28, 1] kept for a colour dataset, or the other way round.
+      const channelsOnly = inputShape.length === 3 && inputShape[0] === image[0] && inputShape[1] === image[1] && inputShape[2] !== image[2];
+      const hint = channelsOnly ? ` (${dataset} images have ${image[2]} channel${image[2] === 1 ? '' : 's'}: use [${image.join(', ')}])` : '';
+      report(ctx, raw.input_shape !== undefined ? 'input_shape' : 'layers[0].input_shape', `${dataset} images are ${image.join('x')} (${want} values) but input_shape ${JSON.stringify(inputShape)} holds ${got}${hint}`);
     }
   }
 

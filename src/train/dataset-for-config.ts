@@ -34,6 +34,17 @@ function expectedImage(config: ModelConfig): [number, number, number] | undefine
 export function checkImagesFitConfig(config: ModelConfig, dataset: Dataset, configLabel = 'the model config'): void {
   const want = expectedImage(config);
   if (!want) return;
+  // Dataset images are stored channels last; fed to a channels_first model as they are, colour
+  // images would be misread (for one channel both orders are the same bytes).
+  const conv = config.layers.find((l) => l.type === 'Conv2D');
+  if (conv && conv.type === 'Conv2D' && conv.data_format === 'channels_first' && dataset.train.channels > 1 && config.input_shape.length === 3) {
+    const [h, w, c] = [dataset.train.height, dataset.train.width, dataset.train.channels];
+    throw usageError(
+      'ERR_BAD_CONFIG',
+      `the ${dataset.name} images are ${h}x${w}x${c}, channels last, but ${conv.name} (Conv2D) in ${configLabel} is channels_first with input_shape [${config.input_shape.join(', ')}]: ` +
+        `cnn feeds dataset images channels last; use data_format "channels_last" and input_shape [${h}, ${w}, ${c}]`,
+    );
+  }
   for (const split of ['train', 'test'] as const) {
     const set = dataset[split];
     if (set.height === want[0] && set.width === want[1] && set.channels === want[2]) continue;

@@ -85,7 +85,12 @@ function describeLayer(layer: LayerConfig): string {
 
 /** Everything the sheet shows, computed from the network's parameters and its forward pass. */
 export function buildSheet(config: ModelConfig, net: NativeNetwork, pixels: Uint8Array, options: SheetOptions = {}): SheetSpec {
-  const [height, width, channels] = config.input_shape.length === 3 ? config.input_shape : [config.input_shape[0], 1, 1];
+  // The image as the dataset holds it (height, width, channels): a channels_first model's input_shape
+  // is (channels, height, width).
+  const s = config.input_shape;
+  const conv = config.layers.find((l) => l.type === 'Conv2D');
+  const channelsFirst = conv !== undefined && conv.type === 'Conv2D' && conv.data_format === 'channels_first';
+  const [height, width, channels] = s.length === 3 ? (channelsFirst ? [s[1], s[2], s[0]] : s) : [s[0], 1, 1];
   const expected = config.input_shape.reduce((a, b) => a * b, 1);
   if (pixels.length !== expected) {
     throw usageError('ERR_BAD_OPTION', `the image has ${pixels.length} values but the model takes (${config.input_shape.join(', ')}) = ${expected}`);

@@ -1,6 +1,8 @@
 /** `cnn data list|fetch|verify|show`: the datasets in the cache, getting them, checking them, looking at one image. */
 import { Command } from 'commander';
 import { CnnError } from '../../errors.js';
+import { usageError } from '../../errors.js';
+import { datasetImageCanvas } from '../../viz/dataset-image.js';
 import { parseChoice, parseIntOption, parseNumberOption } from '../parse.js';
 import { datasetSpinner } from '../dataset-spinner.js';
 import {
@@ -70,7 +72,7 @@ function fetchCommand(): Command {
   return new Command('fetch')
     .description('get a dataset into the cache: the cache, copies on this machine, then the mirrors (CNN_DATASET_MIRROR first)')
     .argument('<name>', 'dataset name (see cnn data list)')
-    .option('--data-dir <dir>', 'a directory with the four IDX files (raw or .gz), used before any other source')
+    .option('--data-dir <dir>', 'a directory with the four IDX files (raw or .gz), or for cifar10 cifar-10-binary.tar.gz, used before any other source')
     .option('--timeout <seconds>', 'give up on a mirror after this many seconds without data (default 30)')
     .option('--json', 'print one JSON object')
     .action(async (name: string, flags: NetworkFlags) => {
@@ -101,15 +103,17 @@ function verifyCommand(): Command {
 
 function showCommand(): Command {
   return new Command('show')
-    .description('print one image as a picture in characters, with its label')
+    .description('print one image as a picture in characters (colour images in grey), with its label; --png writes it in colour')
     .argument('<name>', 'dataset name')
     .requiredOption('--index <i>', 'which image (0-based)')
     .option('--split <split>', 'train or test', 'train')
     .option('--invert', 'dark on light')
-    .option('--data-dir <dir>', 'a directory with the four IDX files, if the dataset is not cached yet')
+    .option('--png <file.png>', 'also write the image as a PNG (in colour for RGB datasets such as cifar10), 8 screen pixels per pixel')
+    .option('--data-dir <dir>', 'a directory with the four IDX files (or cifar-10-binary.tar.gz), if the dataset is not cached yet')
     .option('--timeout <seconds>', 'give up on a mirror after this many seconds without data')
-    .action(async (name: string, flags: NetworkFlags & { index: string; split: string; invert?: boolean }) => {
+    .action(async (name: string, flags: NetworkFlags & { index: string; split: string; invert?: boolean; png?: string }) => {
       getDataset(name); // an unknown name is a usage error before anything is loaded
+      if (flags.png !== undefined && !flags.png.toLowerCase().endsWith('.png')) throw usageError('ERR_BAD_OPTION', `--png must name a .png file, got ${JSON.stringify(flags.png)}`);
       const split = parseChoice('--split', flags.split, ['train', 'test'] as const);
       const index = parseIntOption('--index', flags.index, 0);
       const dataset = await withDatasetSpinner(getDataset(name).name, flags, (o) => loadDataset(name, o));
@@ -118,8 +122,13 @@ function showCommand(): Command {
         throw new CnnError('ERR_BAD_OPTION', `--index must be between 0 and ${set.count - 1} for the ${split} split, got ${index}`, 2);
       }
       const label = set.labels[index];
-      process.stdout.write(`${name} ${split}[${index}]: label ${label} (${dataset.classNames[label]})\n`);
+      process.stdout.write(`${dataset.name} ${split}[${index}]: label ${label} (${dataset.classNames[label]})\n`);
       process.stdout.write(`${renderImage(set, index, { invert: flags.invert })}\n`);
+      if (flags.png !== undefined) {
+        const canvas = datasetImageCanvas(set, index);
+        await canvas.writePng(flags.png);
+        process.stdout.write(`wrote ${flags.png} (${canvas.width}x${canvas.height}, ${set.channels === 3 ? 'RGB' : 'grey'})\n`);
+      }
     });
 }
 

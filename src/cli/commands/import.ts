@@ -23,7 +23,7 @@ export function importCommand(): Command {
     .requiredOption('--from <path>', 'model.json, the folder holding it, or a .keras file')
     .requiredOption('--out <file>', 'the cnn weights file to write')
     .option('--format <format>', 'the model format: tfjs or keras (default: keras for a .keras file, else tfjs)')
-    .option('--dataset <name>', 'the dataset the model is for (mnist, fashion-mnist); default: what the model carries')
+    .option('--dataset <name>', 'the dataset the model is for (mnist, fashion-mnist, cifar10); default: what the model carries')
     .option('--rescale <f>', 'input preprocessing: pixel * f + offset (default: what the model carries, else 1)')
     .option('--offset <f>', 'input preprocessing offset')
     .option('--json', 'print {path, layers, params}')

@@ -35,7 +35,7 @@ async function loadModel(opts: SummaryOpts): Promise<{ config: ModelConfig; opti
 export function summaryCommand(): Command {
   return new Command('summary')
     .description("print the model's layers, output shapes and parameter counts, as Keras's model.summary() does")
-    .option('--config <name|path>', `a model config file, or a shipped one (mnist.json, fashion-mnist.json); default ${DEFAULT_CONFIG}`)
+    .option('--config <name|path>', `a model config file, or a shipped one (mnist.json, fashion-mnist.json, cifar10.json); default ${DEFAULT_CONFIG}`)
     .option('--weights <file>', 'a weights file written by cnn train (its model, plus the optimizer state if saved)')
     .option('--json', 'print one JSON object instead of the table')
     .action(async (opts: SummaryOpts) => {

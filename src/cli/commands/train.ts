@@ -283,7 +283,7 @@ function roundRecord(r: EpochRecord): EpochRecord {
 export function trainCommand(): Command {
   return new Command('train')
     .description('train a model config on its dataset (Keras progress line; Ctrl-C or SIGTERM saves a checkpoint)')
-    .option('--config <name|path>', 'required (unless --resume): a config file, or a shipped one: mnist.json, fashion-mnist.json')
+    .option('--config <name|path>', 'required (unless --resume): a config file, or a shipped one: mnist.json, fashion-mnist.json, cifar10.json')
     .option('--epochs <n>', 'override the config\'s epochs')
     .option('--batch-size <n>', 'override the config\'s batch_size')
     .option('--out <file>', 'where to save the weights (default: <config name>.weights.bin)')
