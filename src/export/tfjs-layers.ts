@@ -7,6 +7,7 @@
  * layer named `<name>_leaky_relu`; the importer folds such a pair back into one layer.
  */
 import type { ActivationName, LayerConfig } from '../model/config.js';
+import { usageError } from '../errors.js';
 
 /** cnn's leaky_relu slope (Keras 3's default negative_slope); TensorFlow.js calls it alpha. */
 export const LEAKY_RELU_SLOPE = 0.2;
@@ -84,5 +85,18 @@ export function layerToTfjs(layer: LayerConfig): TfjsLayerJson[] {
     case 'Activation':
       if (layer.activation === 'leaky_relu') return [leakyLayer(layer.name)];
       return [{ class_name: 'Activation', config: { ...common, activation: tfjsActivation(layer.activation) } }];
+    case 'Rescaling':
+      return [{ class_name: 'Rescaling', config: { ...common, scale: layer.scale, offset: layer.offset } }];
+    case 'Resizing':
+      if (layer.pad_to_aspect_ratio) throw usageError('ERR_EXPORT_UNSUPPORTED', `${layer.name} (Resizing): TensorFlow.js's Resizing has no pad_to_aspect_ratio; export to ONNX or Keras instead`);
+      return [{ class_name: 'Resizing', config: { ...common, height: layer.height, width: layer.width, interpolation: layer.interpolation, crop_to_aspect_ratio: layer.crop_to_aspect_ratio } }];
+    case 'ZeroPadding2D':
+      return [{ class_name: 'ZeroPadding2D', config: { ...common, padding: layer.padding, data_format: 'channels_last' } }];
+    case 'Cropping2D':
+      return [{ class_name: 'Cropping2D', config: { ...common, cropping: layer.cropping, data_format: 'channels_last' } }];
+    case 'Reshape':
+      return [{ class_name: 'Reshape', config: { ...common, target_shape: [...layer.target_shape] } }];
+    default:
+      return []; // the Random* layers: the identity at inference (TensorFlow.js has no such layers to load)
   }
 }
