@@ -29,8 +29,7 @@ export function preprocessingOutputShape(layer: PreprocessingLayerConfig, input:
   if (layer.type === 'Rescaling') return { ok: true, shape: [...input] };
   if (layer.type === 'Reshape') return reshape(layer.target_shape, input);
   if (input.length !== 3) {
-    const hint = input.length === 1 ? ' (it comes after a Flatten, Dense or GlobalAveragePooling2D)' : '';
-    return { ok: false, key: '', message: `${layer.type} needs a 3-D input (height, width, channels) but its input is ${tuple(input)}${hint}` };
+    return { ok: false, key: '', message: `${layer.type} needs a 3-D input (height, width, channels) but its input is ${tuple(input)}` };
   }
   const [h, w, c] = input;
   switch (layer.type) {
