@@ -58,8 +58,6 @@ Vec ref_affine_batch(const Vec& x, int n, int h, int w, int c, const std::vector
   return out;
 }
 
-std::vector<float> to_float(const Vec& v) { return std::vector<float>(v.begin(), v.end()); }
-
 }  // namespace
 
 TEST(augment_flip_pixels_and_gradient) {
@@ -383,4 +381,26 @@ TEST(preprocessing_resizing_crop_and_pad_to_aspect_ratio) {
       for (int col = 0; col < w; ++col) padded[size_t(r + 2) * 8 + col] = xd[size_t(r) * w + col];
     return ref_resize_bilinear(padded, 8, 8, 1, 4, 4);
   }, "resize pad_to_aspect_ratio");
+}
+
+namespace golden {
+#include "tests/augment_golden.inc"
+}
+
+TEST(augment_sampling_matches_real_keras_in_every_fill_mode) {
+  // Numbers from keras.ops.image.affine_transform (test/python/augment_golden.py), including wrap's
+  // seams and points far outside the image.
+  using namespace golden;
+  ImageShape s{kGoldenH, kGoldenW, kGoldenC};
+  const size_t size = size_t(kGoldenH) * kGoldenW * kGoldenC;
+  for (const GoldenCase& k : kGoldenCases) {
+    std::vector<float> y(size);
+    affine_forward(kGoldenImage, y.data(), s, kGoldenTransforms[k.transform], parse_fill_mode(k.mode),
+                   parse_interpolation(k.interpolation), 0.3f);
+    EXPECT_ARRAYS_CLOSE(y.data(), k.out, size, 2e-6, 1e-5,
+                        "transform " + std::to_string(k.transform) + " " + k.mode + " " + k.interpolation);
+  }
+  float t[8];
+  rotation_matrix(37.0f, kGoldenH, kGoldenW, t);
+  EXPECT_ARRAYS_CLOSE(t, kGoldenRotation37, 8, 1e-6, 1e-6, "Keras's RandomRotation matrix for 37 degrees");
 }
