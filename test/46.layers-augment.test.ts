@@ -184,3 +184,22 @@ test('the random layers change nothing at inference and change the training; a s
   const result = await withAug.evaluate({ data: x, shape: [64, 6, 6, 1] }, y);
   assert.ok((result.accuracy ?? 0) >= 0.9, `accuracy ${result.accuracy}`);
 });
+
+test('a .keras export of the augmented model imports back with the same layers (Keras\'s arguments read back)', async () => {
+  const dir = mkdtempSync(join(home, 'k-'));
+  const path = augmentedConfig(dir);
+  const config = JSON.parse(readFileSync(path, 'utf8')) as { layers: Record<string, unknown>[] };
+  config.layers.splice(6, 0, { type: 'Resizing', name: 'resize', height: 6, width: 5, crop_to_aspect_ratio: true }, { type: 'ZeroPadding2D', name: 'pad', padding: [1, 0] }, { type: 'Cropping2D', name: 'crop', cropping: [[0, 1], [1, 0]] }, { type: 'Rescaling', name: 'scale', scale: 0.5 });
+  config.layers.splice(config.layers.length - 1, 0, { type: 'Reshape', name: 'reshape', target_shape: [-1, 2] }, { type: 'Flatten', name: 'flatten_again' });
+  writeFileSync(path, JSON.stringify(config));
+  train(dir, ['--config', path, '--epochs', '1', '--out', 'w.bin']);
+  const env = { ...process.env, CNN_HOME: home };
+  const exported = runCli(['export', '--weights', 'w.bin', '--format', 'keras', '--out', 'm.keras'], { cwd: dir, env });
+  assert.equal(exported.status, 0, exported.stderr);
+  const imported = runCli(['import', '--from', 'm.keras', '--out', 'back.bin'], { cwd: dir, env });
+  assert.equal(imported.status, 0, imported.stderr);
+  const { readWeightsFile } = await import('../src/model/weights-file.js');
+  const before = await readWeightsFile(join(dir, 'w.bin'));
+  const after = await readWeightsFile(join(dir, 'back.bin'));
+  assert.deepEqual((after.config as { layers: unknown }).layers, (before.config as { layers: unknown }).layers);
+});

@@ -26,7 +26,7 @@ export const PREPROCESSING_LAYER_ARGS: Readonly<Record<PreprocessingLayerType, r
   RandomTranslation: ['height_factor', 'width_factor', ...GEOMETRIC],
   RandomRotation: ['factor', ...GEOMETRIC],
   RandomZoom: ['height_factor', 'width_factor', ...GEOMETRIC],
-  RandomContrast: ['factor', 'value_range', 'seed'],
+  RandomContrast: ['factor', 'value_range', 'seed', 'data_format'],
   RandomBrightness: ['factor', 'value_range', 'seed', 'data_format'],
 };
 
@@ -127,7 +127,7 @@ function channelsLastOnly(ctx: Ctx, raw: Record<string, unknown>, path: string, 
 
 /** Reads one preprocessing or augmentation layer (its keys were already checked against the list above). */
 export function readPreprocessingLayer(ctx: Ctx, raw: Record<string, unknown>, path: string, type: PreprocessingLayerType, name: string): PreprocessingLayerConfig {
-  if (type !== 'Rescaling' && type !== 'Reshape' && type !== 'RandomContrast') channelsLastOnly(ctx, raw, path, type);
+  if (type !== 'Rescaling' && type !== 'Reshape') channelsLastOnly(ctx, raw, path, type);
   const geometric = () => ({
     fill_mode: readChoice(ctx, raw, path, 'fill_mode', FILL_MODES, 'reflect'),
     interpolation: readChoice(ctx, raw, path, 'interpolation', SAMPLE_INTERPOLATIONS, 'bilinear'),
