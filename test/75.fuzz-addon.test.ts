@@ -91,7 +91,9 @@ test('the calculators return or throw CnnError for random shapes and options', (
   }
 });
 
-const TYPES = ['Conv2D', 'Dense', 'MaxPooling2D', 'AveragePooling2D', 'GlobalAveragePooling2D', 'Flatten', 'Dropout', 'BatchNormalization', 'Activation', 'Nope'];
+const TYPES = ['Conv2D', 'Dense', 'MaxPooling2D', 'AveragePooling2D', 'GlobalAveragePooling2D', 'Flatten', 'Dropout', 'BatchNormalization', 'Activation', 'Nope',
+  'Rescaling', 'Resizing', 'ZeroPadding2D', 'Cropping2D', 'Reshape', 'RandomFlip', 'RandomTranslation', 'RandomRotation', 'RandomZoom', 'RandomContrast', 'RandomBrightness'];
+const FILL_MODES = ['reflect', 'wrap', 'constant', 'nearest', 'mirror'];
 const ACTIVATIONS = ['relu', 'sigmoid', 'tanh', 'softmax', 'linear', 'swish', 'gelu', 'elu', 'leaky_relu', 'softplus', 'bogus'];
 const INITIALIZERS = ['glorot_uniform', 'he_normal', 'random_normal', 'random_uniform', 'zeros', 'ones', 'constant', 'lecun'];
 
@@ -121,7 +123,26 @@ function randomLayer(i: number): NativeLayerSpec {
     epsilon: 1e-3,
     center: random() < 0.5,
     scale: random() < 0.5,
+    preprocessing: {
+      scale: random() * 2 - 1,
+      offset: random(),
+      height: size(9),
+      width: size(9),
+      interpolation: pickOf(['bilinear', 'nearest', 'bicubic']),
+      crop_to_aspect_ratio: random() < 0.3,
+      pad_to_aspect_ratio: random() < 0.3,
+      fill_mode: pickOf(FILL_MODES),
+      fill_value: random(),
+      mode: pickOf(['horizontal', 'vertical', 'horizontal_and_vertical', 'diagonal']),
+      height_factor: [-random() * (wild ? 1e6 : 1), random()],
+      width_factor: [-random(), random() * (wild ? 1e30 : 1)],
+      factor: [-random() * 3, random() * 3],
+      has_width_factor: random() < 0.5,
+      value_range: random() < 0.9 ? [0, 1] : [1, 0],
+      pad: [int(0, 3), int(0, 3), int(0, 3), int(0, 3)],
+    },
   };
+  if (random() < 0.1) layer.preprocessing.seed = int(0, 2 ** 40);
   if (random() < 0.1) layer.dropout_seed = wild ? pickOf([...WILD, 7]) : int(0, 2 ** 40);
   return layer;
 }

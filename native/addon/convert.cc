@@ -144,6 +144,7 @@ static cnn::LayerSpec to_layer(const Napi::Object& o) {
   l.epsilon = get_number(o, "epsilon", 1e-3);
   l.center = get_bool(o, "center", true);
   l.scale = get_bool(o, "scale", true);
+  l.pre = to_preprocessing_spec(o);
   return l;
 }
 

@@ -13,6 +13,8 @@
 namespace cnn_addon {
 
 cnn::NetworkSpec to_network_spec(const Napi::Object& spec);
+// A layer's "preprocessing" object (convert_preprocessing.cc).
+cnn::PreprocessingSpec to_preprocessing_spec(const Napi::Object& layer);
 
 // Numbers cross the boundary checked, never wrapped: an integer must be an integer-valued number within
 // [min, max] (NaN, 1.5, Infinity, 2^31 or 2^32+1 for an int are refused with a CnnError naming `what`),

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "core/layers/preprocessing_spec.h"
+
 namespace cnn {
 
 struct InitializerSpec {
@@ -27,7 +29,9 @@ struct RegularizerSpec {
 
 struct LayerSpec {
   std::string type;  // Conv2D MaxPooling2D AveragePooling2D Flatten Dense Dropout BatchNormalization
-                     // GlobalAveragePooling2D Activation
+                     // GlobalAveragePooling2D Activation Rescaling Resizing ZeroPadding2D Cropping2D
+                     // Reshape RandomFlip RandomTranslation RandomRotation RandomZoom RandomContrast
+                     // RandomBrightness
   std::string name;  // conv2d, conv2d_1 ...
   std::vector<int> input_shape, output_shape;  // without the batch axis, as the layer sees them
   // Conv2D / Dense
@@ -48,6 +52,8 @@ struct LayerSpec {
   // BatchNormalization
   double momentum = 0.99, epsilon = 1e-3;
   bool center = true, scale = true;
+  // Preprocessing and augmentation layers (core/layers/preprocessing.h, augment.h)
+  PreprocessingSpec pre;
 };
 
 struct OptimizerSpec {

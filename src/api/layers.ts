@@ -6,6 +6,7 @@
  */
 import type { ActivationName, DataFormat, InitializerName, NestedNumbers, Padding } from '../model/config.js';
 import { toSnakeKeys } from './keys.js';
+import { preprocessingLayers } from './layers-preprocessing.js';
 
 export type IntOrPair = number | readonly [number, number];
 
@@ -128,4 +129,5 @@ export const layers = {
   globalAveragePooling2d,
   globalAveragePooling2D: globalAveragePooling2d,
   activation,
+  ...preprocessingLayers,
 } as const;

@@ -9,6 +9,7 @@
  * layer at the front of an imported Keras model becomes cnn's preprocessing instead.
  */
 import type { ActivationName, InitializerConfig, LayerConfig, ModelConfig, OptimizerConfig, RegularizerConfig } from '../model/config.js';
+import { preprocessingKerasConfig } from './keras-config-preprocessing.js';
 
 type Json = Record<string, unknown>;
 
@@ -166,6 +167,8 @@ function layerConfig(layer: LayerConfig, inputShape: readonly number[]): Json {
         ...built,
       };
     }
+    default:
+      return preprocessingKerasConfig(layer, common, wrap);
   }
 }
 

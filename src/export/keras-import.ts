@@ -18,12 +18,16 @@ import { decodeKerasWeights, H5Problem, type ReadVars } from './keras-h5.js';
 import { listZip, readZipMember, ZipProblem } from './keras-zip.js';
 import { applyImportOptions, type ImportOptions } from './tfjs-import.js';
 
+import { PREPROCESSING_LAYER_ARGS } from '../model/validate-preprocessing.js';
+import type { PreprocessingLayerType } from '../model/config-preprocessing.js';
 type Json = Record<string, unknown>;
 
 const MAX_ARCHIVE = 2 ** 31 - 1;
 const MAX_JSON = 64 * 1024 * 1024;
 
-const LAYER_CLASSES = ['Conv2D', 'MaxPooling2D', 'AveragePooling2D', 'Flatten', 'Dense', 'Dropout', 'BatchNormalization', 'GlobalAveragePooling2D', 'Activation', 'LeakyReLU', 'ReLU', 'InputLayer', 'Rescaling'];
+// The preprocessing and augmentation layers take Keras's own arguments, which cnn's validation checks.
+const PREPROCESSING_CLASSES = Object.keys(PREPROCESSING_LAYER_ARGS).filter((c) => c !== 'Rescaling');
+const LAYER_CLASSES = ['Conv2D', 'MaxPooling2D', 'AveragePooling2D', 'Flatten', 'Dense', 'Dropout', 'BatchNormalization', 'GlobalAveragePooling2D', 'Activation', 'LeakyReLU', 'ReLU', 'InputLayer', 'Rescaling', ...PREPROCESSING_CLASSES];
 const ALIASES: Record<string, string> = { MaxPool2D: 'MaxPooling2D', AvgPool2D: 'AveragePooling2D', GlobalAvgPool2D: 'GlobalAveragePooling2D', Convolution2D: 'Conv2D' };
 
 function err(path: string, message: string): CnnError {
@@ -89,8 +93,8 @@ function convertLayers(path: string, list: Json[]): Converted {
     if (Array.isArray(shape) && !out.inputShape) out.inputShape = shape.slice(1) as number[];
     if (!LAYER_CLASSES.includes(cls)) throw err(path, `${where} is not supported; cnn imports ${LAYER_CLASSES.filter((s) => s !== 'InputLayer').join(', ')}`);
     if (cls === 'InputLayer') return;
-    if (cls === 'Rescaling') {
-      if (out.layers.length > 0 || out.preprocessing) throw err(path, `${where}: a Rescaling layer is supported only as the first layer (it becomes cnn's preprocessing)`);
+    if (cls === 'Rescaling' && out.layers.length === 0 && !out.preprocessing) {
+      // A Rescaling first layer (the Keras tutorials' models) becomes cnn's preprocessing; a later one stays a layer.
       if (typeof c.scale !== 'number' || typeof (c.offset ?? 0) !== 'number') throw err(path, `${where}: only a single-number scale and offset are supported`);
       out.preprocessing = { rescale: c.scale, offset: (c.offset as number | undefined) ?? 0 };
       return;
@@ -148,6 +152,9 @@ function convertLayers(path: string, list: Json[]): Converted {
         refuse(path, where, c, { max_value: null, negative_slope: 0, threshold: 0 });
         layer.type = 'Activation';
         layer.activation = 'relu';
+        break;
+      default:
+        copy(...PREPROCESSING_LAYER_ARGS[cls as PreprocessingLayerType]);
         break;
     }
     out.layers.push(layer);

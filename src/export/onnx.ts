@@ -18,6 +18,7 @@ import { samePadding } from '../model/shapes.js';
 import { version } from '../version.js';
 import { encodeOnnxModel, type AttributeValue, type OnnxGraph, type OnnxNode } from './onnx-proto.js';
 import { optionalParam, requireParam, type ExportableModel } from './exportable.js';
+import { convertPreprocessingLayer } from './onnx-preprocessing.js';
 
 export const ONNX_OPSET = 13;
 export const ONNX_IR_VERSION = 7;
@@ -214,6 +215,8 @@ function convertLayer(b: GraphBuilder, model: ExportableModel, layer: LayerConfi
     }
     case 'Activation':
       return applyActivation(b, { ...v, shape: outShape }, layer.activation, base);
+    default:
+      return convertPreprocessingLayer(b, layer, v, outShape, { toNchw: (x) => toNchw(b, x, base), toKeras: (x) => toKeras(b, x, base) });
   }
 }
 

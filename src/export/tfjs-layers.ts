@@ -7,6 +7,7 @@
  * layer named `<name>_leaky_relu`; the importer folds such a pair back into one layer.
  */
 import type { ActivationName, LayerConfig } from '../model/config.js';
+import { CnnError } from '../errors.js';
 
 /** cnn's leaky_relu slope (Keras 3's default negative_slope); TensorFlow.js calls it alpha. */
 export const LEAKY_RELU_SLOPE = 0.2;
@@ -28,8 +29,8 @@ function leakyLayer(name: string): TfjsLayerJson {
   return { class_name: 'LeakyReLU', config: { name, trainable: true, dtype: 'float32', alpha: LEAKY_RELU_SLOPE } };
 }
 
-/** One cnn layer as one or two TensorFlow.js layers. */
-export function layerToTfjs(layer: LayerConfig): TfjsLayerJson[] {
+/** One cnn layer as one or two TensorFlow.js layers (none for a random augmentation layer); `output` is its output shape. */
+export function layerToTfjs(layer: LayerConfig, output?: readonly number[]): TfjsLayerJson[] {
   const common = { name: layer.name, trainable: true, dtype: 'float32' };
   const withLeaky = (main: TfjsLayerJson, activation: ActivationName): TfjsLayerJson[] =>
     activation === 'leaky_relu' ? [main, leakyLayer(`${layer.name}${LEAKY_SUFFIX}`)] : [main];
@@ -84,5 +85,19 @@ export function layerToTfjs(layer: LayerConfig): TfjsLayerJson[] {
     case 'Activation':
       if (layer.activation === 'leaky_relu') return [leakyLayer(layer.name)];
       return [{ class_name: 'Activation', config: { ...common, activation: tfjsActivation(layer.activation) } }];
+    case 'Rescaling':
+      return [{ class_name: 'Rescaling', config: { ...common, scale: layer.scale, offset: layer.offset } }];
+    case 'Resizing':
+      // TensorFlow.js's Resizing samples with align_corners (not Keras's half-pixel centres) and never crops.
+      throw new CnnError('ERR_EXPORT', `layer ${layer.name} (Resizing): TensorFlow.js's Resizing computes other values than Keras's (align_corners sampling, no crop or pad to the aspect ratio); export to ONNX or Keras instead`);
+    case 'ZeroPadding2D':
+      return [{ class_name: 'ZeroPadding2D', config: { ...common, padding: layer.padding, data_format: 'channels_last' } }];
+    case 'Cropping2D':
+      return [{ class_name: 'Cropping2D', config: { ...common, cropping: layer.cropping, data_format: 'channels_last' } }];
+    case 'Reshape':
+      // TensorFlow.js cannot feed a -1 size to the next layer's shape inference: the size itself is written.
+      return [{ class_name: 'Reshape', config: { ...common, target_shape: [...(output ?? layer.target_shape)] } }];
+    default:
+      return []; // the Random* layers: the identity at inference (TensorFlow.js has no such layers to load)
   }
 }

@@ -42,7 +42,7 @@ export interface TfjsExport {
 
 export function modelToTfjs(model: ExportableModel): TfjsExport {
   const { config } = model;
-  const layers = config.layers.flatMap((layer) => layerToTfjs(layer));
+  const layers = config.layers.flatMap((layer, i) => layerToTfjs(layer, model.shapes[i].output));
   if (layers.length) layers[0].config.batch_input_shape = [null, ...config.input_shape];
   const weightSpecs: TfjsWeightSpec[] = [];
   const chunks: Float32Array[] = [];

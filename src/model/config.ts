@@ -5,6 +5,8 @@
  * rest of `cnn` never looks at raw JSON. A normalized config is itself valid input (validation is
  * idempotent), which is how weights files carry it.
  */
+import type { PreprocessingLayerConfig } from './config-preprocessing.js';
+import { PREPROCESSING_LAYER_TYPES } from './config-preprocessing.js';
 
 export type Pair = [number, number];
 
@@ -128,7 +130,8 @@ export type LayerConfig =
   | DropoutConfig
   | BatchNormalizationConfig
   | GlobalAveragePooling2DConfig
-  | ActivationLayerConfig;
+  | ActivationLayerConfig
+  | PreprocessingLayerConfig;
 export type LayerType = LayerConfig['type'];
 
 export const LAYER_TYPES: readonly LayerType[] = [
@@ -141,6 +144,7 @@ export const LAYER_TYPES: readonly LayerType[] = [
   'BatchNormalization',
   'GlobalAveragePooling2D',
   'Activation',
+  ...PREPROCESSING_LAYER_TYPES,
 ];
 
 /** Other spellings Keras accepts for the same classes (the layer keeps the canonical class name). */

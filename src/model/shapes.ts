@@ -7,6 +7,7 @@
 import { usageError } from '../errors.js';
 import type { LayerConfig, ModelConfig, Padding } from './config.js';
 import { INT32_MAX, MAX_VALUES_PER_EXAMPLE, windowLimitProblem } from './validate-limits.js';
+import { preprocessingOutputShape } from './shapes-preprocessing.js';
 
 export type ShapeResult = { ok: true; shape: number[] } | { ok: false; key: string; message: string };
 
@@ -85,7 +86,7 @@ export function layerOutputShape(layer: LayerConfig, input: number[]): ShapeResu
   if (!r.ok) return r;
   const values = r.shape.reduce((a, b) => a * b, 1);
   if (values > MAX_VALUES_PER_EXAMPLE) {
-    const key = layer.type === 'Conv2D' ? 'filters' : layer.type === 'Dense' ? 'units' : '';
+    const key = layer.type === 'Conv2D' ? 'filters' : layer.type === 'Dense' ? 'units' : layer.type === 'Resizing' ? 'height' : layer.type === 'ZeroPadding2D' ? 'padding' : '';
     return {
       ok: false,
       key,
@@ -145,6 +146,8 @@ function unboundedOutputShape(layer: LayerConfig, input: number[]): ShapeResult 
     case 'BatchNormalization':
     case 'Activation':
       return { ok: true, shape: [...input] };
+    default:
+      return preprocessingOutputShape(layer, input);
   }
 }
 

@@ -5,6 +5,7 @@
  */
 import type { InitializerConfig, LayerConfig, ModelConfig, NestedNumbers, OptimizerConfig, Pair, RegularizerConfig } from './config.js';
 import { inferShapes } from './shapes.js';
+import { toNativePreprocessing, type NativePreprocessingSpec } from './spec-preprocessing.js';
 
 export interface NativeInitializerSpec {
   kind: string; // glorot_uniform glorot_normal he_uniform he_normal random_normal random_uniform zeros ones constant
@@ -46,6 +47,7 @@ export interface NativeLayerSpec {
   epsilon: number;
   center: boolean;
   scale: boolean;
+  preprocessing: NativePreprocessingSpec;
 }
 
 export interface NativeOptimizerSpec {
@@ -125,6 +127,7 @@ function toNativeLayer(layer: LayerConfig, input: number[], output: number[]): N
     epsilon: 1e-3,
     center: true,
     scale: true,
+    preprocessing: toNativePreprocessing(layer),
   };
   switch (layer.type) {
     case 'Conv2D':
@@ -165,8 +168,7 @@ function toNativeLayer(layer: LayerConfig, input: number[], output: number[]): N
     case 'Activation':
       spec.activation = nativeActivation(layer.activation);
       break;
-    case 'Flatten':
-    case 'GlobalAveragePooling2D':
+    default:
       break;
   }
   return spec;

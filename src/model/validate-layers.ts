@@ -30,6 +30,7 @@ import {
 } from './validate-core.js';
 import type { ParamTensor } from './params.js';
 import { INT32_MAX, MAX_SEED } from './validate-limits.js';
+import { PREPROCESSING_LAYER_ARGS, readPreprocessingLayer } from './validate-preprocessing.js';
 
 const WEIGHTED_ARGS = ['activation', 'use_bias', 'kernel_initializer', 'bias_initializer', 'kernel_regularizer', 'bias_regularizer'];
 
@@ -44,6 +45,7 @@ export const LAYER_ARGS: Readonly<Record<LayerType, readonly string[]>> = {
   BatchNormalization: ['axis', 'momentum', 'epsilon', 'center', 'scale'],
   GlobalAveragePooling2D: ['data_format', 'keepdims'],
   Activation: ['activation'],
+  ...PREPROCESSING_LAYER_ARGS,
 };
 
 const PADDINGS: readonly Padding[] = ['valid', 'same'];
@@ -163,6 +165,8 @@ export function readLayer(ctx: Ctx, raw: Record<string, unknown>, path: string, 
     }
     case 'Activation':
       return { type, name, activation: readActivation(ctx, raw, path, true) };
+    default:
+      return readPreprocessingLayer(ctx, raw, path, type, name);
   }
 }
 
