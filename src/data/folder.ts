@@ -231,3 +231,46 @@ export async function loadFolderDataset(cfg: FolderDatasetConfig, options: Folde
   return finish(index, trainOrder.length ? gather(index, pixels, trainOrder, cfg) : none, testOrder.length ? gather(index, pixels, testOrder, cfg) : none);
 }
 
+
+export interface FolderFileProblem {
+  path: string;
+  reason: string;
+}
+
+export interface FolderVerifyResult {
+  directory: string;
+  /** One entry per part read: the folder itself, or its train/ and test/. */
+  parts: Array<{ directory: string; files: number; classNames: string[] }>;
+  problems: FolderFileProblem[];
+}
+
+/**
+ * Decodes every image of a folder dataset (nothing cached) and lists every one that cannot be used,
+ * where a load stops at the first: what `cnn data verify --directory` prints.
+ */
+export async function verifyFolderDataset(cfg: FolderDatasetConfig, options: Pick<FolderLoadOptions, 'onStatus' | 'concurrency'> = {}): Promise<FolderVerifyResult> {
+  const indexOptions = { classNames: cfg.class_names ?? undefined, followLinks: cfg.follow_links };
+  const dirs = (await hasTrainTestLayout(cfg.directory)) ? [join(cfg.directory, 'train'), join(cfg.directory, 'test')] : [cfg.directory];
+  const result: FolderVerifyResult = { directory: cfg.directory, parts: [], problems: [] };
+  for (const dir of dirs) {
+    const index = await indexDirectory(dir, indexOptions);
+    result.parts.push({ directory: index.directory, files: index.files.length, classNames: index.classNames });
+    let next = 0;
+    let done = 0;
+    const worker = async () => {
+      while (next < index.files.length) {
+        const file = index.files[next++];
+        try {
+          await decodeImage(await readFile(file.path), cfg.color_mode);
+        } catch (e) {
+          const reason = e instanceof ImageDecodeError ? e.message : `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
+          result.problems.push({ path: file.path, reason });
+        }
+        if (++done % 500 === 0) options.onStatus?.(`checking ${dir}: ${done} of ${index.files.length} images`);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 2 * threadpoolSize()) }, worker));
+  }
+  result.problems.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return result;
+}

@@ -61,6 +61,6 @@ export async function makeClassFolders(dir: string, options: { jpeg?: boolean } 
   writeFileSync(join(dir, 'a', 'grey.png'), await sharp(grey, { raw: { width: 12, height: 10, channels: 1 } }).png().toBuffer());
   const deep = new Uint16Array(8 * 6 * 3);
   for (let p = 0; p < deep.length; p++) deep[p] = (p * 2039 + 255) & 65535;
-  writeFileSync(join(dir, 'a', 'deep.png'), await sharp(Buffer.from(deep.buffer), { raw: { width: 8, height: 6, channels: 3 } }).toColourspace('rgb16').png().toBuffer());
+  writeFileSync(join(dir, 'a', 'deep.png'), await sharp(deep, { raw: { width: 8, height: 6, channels: 3 } }).toColourspace('rgb16').png().toBuffer());
   return dir;
 }

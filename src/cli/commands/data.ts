@@ -13,6 +13,24 @@ import {
   type DatasetStatus,
   type LoadOptions,
 } from '../../data/index.js';
+import { loadFolderDataset, verifyFolderDataset } from '../../data/folder.js';
+import { exportDatasetImages } from '../../data/export-images.js';
+import { usageError } from '../../errors.js';
+import { folderFromFlags, type FolderFlags } from './data-folder.js';
+
+function folderOptions(command: Command): Command {
+  return command
+    .option('--directory <dir>', 'a folder of images, one subfolder per class (instead of a dataset name)')
+    .option('--config <file>', 'the folder dataset a model config names ("dataset": {"directory": ...})')
+    .option('--image-size <h,w>', 'with --directory: resize to this (default 256,256, as Keras)')
+    .option('--color-mode <mode>', 'with --directory: grayscale, rgb (default) or rgba')
+    .option('--follow-links', 'with --directory: enter symlinked subfolders');
+}
+
+function needName(name: string | undefined, what: string): string {
+  if (name === undefined) throw usageError('ERR_BAD_OPTION', `${what} needs a dataset name (see cnn data list), --directory or --config`);
+  return name;
+}
 
 interface NetworkFlags {
   dataDir?: string;
@@ -85,11 +103,30 @@ function fetchCommand(): Command {
 }
 
 function verifyCommand(): Command {
-  return new Command('verify')
-    .description('check the cached files of a dataset against their pinned SHA-256 (exit code 1 if any fails)')
-    .argument('<name>', 'dataset name')
+  return folderOptions(new Command('verify'))
+    .description('check the cached files of a dataset against their pinned SHA-256, or decode every image of a folder (exit code 1 if any fails)')
+    .argument('[name]', 'dataset name')
     .option('--json', 'print one JSON object')
-    .action(async (name: string, opts: { json?: boolean }) => {
+    .action(async (nameArg: string | undefined, opts: { json?: boolean } & FolderFlags) => {
+      const folder = folderFromFlags(opts);
+      if (folder) {
+        if (nameArg !== undefined) throw usageError('ERR_BAD_OPTION', 'give a dataset name or --directory/--config, not both');
+        const spinner = datasetSpinner(opts.json);
+        const result = await verifyFolderDataset(folder, { onStatus: spinner.onStatus });
+        spinner.finish(result.problems.length === 0);
+        if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+        else {
+          for (const p of result.parts) process.stdout.write(`Found ${p.files} files belonging to ${p.classNames.length} classes in ${p.directory}.\n`);
+          for (const p of result.problems) process.stdout.write(`FAIL  ${p.path}: ${p.reason}\n`);
+        }
+        if (result.problems.length > 0) {
+          const n = result.problems.length;
+          throw new CnnError('ERR_BAD_IMAGE', `${n} image${n === 1 ? '' : 's'} in ${folder.directory} cannot be used; the first: ${result.problems[0].path} ${result.problems[0].reason}`);
+        }
+        if (!opts.json) process.stdout.write(`ok    every image decodes\n`);
+        return;
+      }
+      const name = needName(nameArg, 'cnn data verify');
       const status = await verifyDataset(name);
       if (opts.json) process.stdout.write(`${JSON.stringify(status)}\n`);
       else for (const f of status.files) process.stdout.write(`${f.ok ? 'ok  ' : 'FAIL'}  ${f.path}${f.ok ? '' : `: ${f.reason}`}\n`);
@@ -100,20 +137,33 @@ function verifyCommand(): Command {
 }
 
 function showCommand(): Command {
-  return new Command('show')
+  return folderOptions(new Command('show'))
     .description('print one image as a picture in characters, with its label')
-    .argument('<name>', 'dataset name')
+    .argument('[name]', 'dataset name')
     .requiredOption('--index <i>', 'which image (0-based)')
     .option('--split <split>', 'train or test', 'train')
     .option('--invert', 'dark on light')
     .option('--data-dir <dir>', 'a directory with the four IDX files, if the dataset is not cached yet')
     .option('--timeout <seconds>', 'give up on a mirror after this many seconds without data')
-    .action(async (name: string, flags: NetworkFlags & { index: string; split: string; invert?: boolean }) => {
-      getDataset(name); // an unknown name is a usage error before anything is loaded
+    .action(async (nameArg: string | undefined, flags: NetworkFlags & FolderFlags & { index: string; split: string; invert?: boolean }) => {
+      const folder = folderFromFlags(flags);
+      if (folder && nameArg !== undefined) throw usageError('ERR_BAD_OPTION', 'give a dataset name or --directory/--config, not both');
+      const name = folder ? folder.directory : needName(nameArg, 'cnn data show');
+      if (!folder) getDataset(name); // an unknown name is a usage error before anything is loaded
       const split = parseChoice('--split', flags.split, ['train', 'test'] as const);
       const index = parseIntOption('--index', flags.index, 0);
-      const dataset = await withDatasetSpinner(getDataset(name).name, flags, (o) => loadDataset(name, o));
+      const dataset = folder
+        ? await (async () => {
+            const spinner = datasetSpinner(flags.json);
+            try {
+              return await loadFolderDataset(folder, { onInfo: spinner.onInfo, onStatus: spinner.onStatus });
+            } finally {
+              spinner.finish(true);
+            }
+          })()
+        : await withDatasetSpinner(getDataset(name).name, flags, (o) => loadDataset(name, o));
       const set = dataset[split];
+      if (set.count === 0) throw new CnnError('ERR_BAD_OPTION', `the ${split} split of ${name} holds no images`, 2);
       if (index >= set.count) {
         throw new CnnError('ERR_BAD_OPTION', `--index must be between 0 and ${set.count - 1} for the ${split} split, got ${index}`, 2);
       }
@@ -123,8 +173,33 @@ function showCommand(): Command {
     });
 }
 
+function exportCommand(): Command {
+  return new Command('export')
+    .description("write a dataset as PNG files in Keras's folder layout: OUT/train/<class>/<index>.png and OUT/test/...")
+    .argument('<name>', 'dataset name (see cnn data list)')
+    .requiredOption('--out <dir>', 'the folder to create (it must not exist, or be empty)')
+    .option('--format <format>', 'image format: png', 'png')
+    .option('--limit <n>', 'only the first n images of each split')
+    .option('--data-dir <dir>', 'a directory with the four IDX files, if the dataset is not cached yet')
+    .option('--timeout <seconds>', 'give up on a mirror after this many seconds without data')
+    .action(async (name: string, flags: NetworkFlags & { out: string; format: string; limit?: string }) => {
+      getDataset(name);
+      parseChoice('--format', flags.format, ['png'] as const);
+      const limit = flags.limit === undefined ? undefined : parseIntOption('--limit', flags.limit, 1);
+      const dataset = await withDatasetSpinner(getDataset(name).name, flags, (o) => loadDataset(name, o));
+      const spinner = datasetSpinner(false);
+      let written = 0;
+      try {
+        written = await exportDatasetImages(dataset, flags.out, { limit, onProgress: (done, total) => spinner.onStatus(`writing ${done} of ${total} PNG files`) });
+      } finally {
+        spinner.finish(written > 0);
+      }
+      process.stdout.write(`${name}: wrote ${written} PNG files to ${flags.out} (train/ and test/, one folder per class)\n`);
+    });
+}
+
 export function dataCommand(): Command {
-  const data = new Command('data').description('datasets: list, fetch, verify, show');
-  for (const sub of [listCommand(), fetchCommand(), verifyCommand(), showCommand()]) data.addCommand(sub);
+  const data = new Command('data').description('datasets: list, fetch, verify, show, export');
+  for (const sub of [listCommand(), fetchCommand(), verifyCommand(), showCommand(), exportCommand()]) data.addCommand(sub);
   return data;
 }
