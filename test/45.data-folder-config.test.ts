@@ -37,7 +37,7 @@ function issuesOf(dataset: unknown, extra: Record<string, unknown> = {}): string
 }
 
 test('every folder key is checked at its JSON path; label_mode must suit the loss', () => {
-  assert.equal(issuesOf({ directory: 'photos/', image_size: [64, 64], color_mode: 'rgb', validation_split: 0.2, seed: 1 }), '');
+  assert.equal(issuesOf({ directory: 'photos/', image_size: [28, 28], color_mode: 'grayscale', validation_split: 0.2, seed: 1 }), '');
   const cases: Array<[unknown, RegExp, Record<string, unknown>?]> = [
     [{ directory: 'p', colour_mode: 'rgb' }, /dataset\.colour_mode: unknown key "colour_mode" for a folder dataset; did you mean "color_mode"\?/],
     [{ directory: 'p', color_mode: 'cmyk' }, /dataset\.color_mode: must be one of "grayscale", "rgb", "rgba"; got "cmyk"/],
@@ -52,11 +52,14 @@ test('every folder key is checked at its JSON path; label_mode must suit the los
     [{ directory: 'p', label_mode: 'int' }, /dataset\.label_mode: "int" labels do not suit the loss categorical_crossentropy/, { loss: 'categorical_crossentropy' }],
     [{ directory: 'p', class_names: ['a', 'b'] }, /the output has 10 classes but the dataset has 2/],
     [{ directory: '' }, /dataset\.directory: must be a non-empty string/],
+    [{ directory: 'p' }, /dataset\.image_size: image_size \[256,256\] with color_mode "rgb" makes 256x256x3 images, but input_shape \[28,28,1\] holds 784 values/],
   ];
   for (const [dataset, pattern, extra] of cases) assert.match(issuesOf(dataset, extra), pattern, JSON.stringify(dataset));
-  assert.equal(issuesOf({ directory: 'p', label_mode: 'categorical' }, { loss: 'categorical_crossentropy' }), '');
-  const cfg = validateConfig(fashionConfig({ directory: 'p' }, { loss: 'categorical_crossentropy' }));
+  assert.equal(issuesOf({ directory: 'p', label_mode: 'categorical', image_size: 28, color_mode: 'grayscale' }, { loss: 'categorical_crossentropy' }), '');
+  const cfg = validateConfig(fashionConfig({ directory: 'p', image_size: 28, color_mode: 'grayscale' }, { loss: 'categorical_crossentropy' }));
   assert.equal((cfg.dataset as { label_mode: string }).label_mode, 'categorical', 'label_mode follows the loss by default');
+  // A normalized config is valid input (weights files carry it): every default filled in reads back the same.
+  assert.deepEqual(validateConfig(JSON.parse(JSON.stringify(cfg))), cfg);
 });
 
 test('cnn data export writes DIR/train/<class>/<index>.png and DIR/test/..., class names made safe', () => {
@@ -116,6 +119,10 @@ test('cnn train on a folder config prints what Keras prints; data show and data 
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, new RegExp(`Found ${LIMIT} files belonging to 10 classes\\.`));
   assert.match(r.stdout, /Saved weights to/);
+  // The weights file keeps the folder (made absolute), so eval finds it from another working directory.
+  const ev = runCli(['eval', '--weights', join(dir, 'w.bin'), '--json'], { env, cwd: scratch });
+  assert.equal(ev.status, 0, ev.stderr);
+  assert.equal(JSON.parse(ev.stdout).images, LIMIT);
   const show = runCli(['data', 'show', '--config', configPath, '--index', '3', '--split', 'test'], { env });
   assert.equal(show.status, 0, show.stderr);
   assert.match(show.stdout, /fashion test\[3\]: label \d \((Ankle boot|Bag|Coat|Dress|Pullover|Sandal|Shirt|Sneaker|T-shirt_top|Trouser)\)/);

@@ -114,21 +114,29 @@ async function indexClass(directory: string, className: string, label: number, f
   await walk(top, '', { followLinks, ancestors: new Set() }, roots);
   // Keras sorts the walk by its root path strings.
   roots.sort((a, b) => compareCodePoints(a.root, b.root));
-  const out: IndexedFile[] = [];
+  const candidates: Array<{ path: string; relPath: string }> = [];
   for (const { root, rel, names } of roots) {
     for (const name of names.sort(compareCodePoints)) {
-      if (!hasImageExtension(name)) continue;
-      const path = join(root, name);
+      if (hasImageExtension(name)) candidates.push({ path: join(root, name), relPath: [className, ...(rel ? [rel] : []), name].join('/') });
+    }
+  }
+  // Sizes and times for the cache key: many stats in flight (one at a time costs a round trip to libuv's pool each).
+  const out: IndexedFile[] = new Array(candidates.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < candidates.length) {
+      const i = next++;
+      const { path, relPath } = candidates[i];
       const s = await stat(path).catch(async (e: NodeJS.ErrnoException) => {
         const link = await lstat(path).catch(() => undefined);
         const why = link?.isSymbolicLink() ? 'is a symbolic link to nothing' : `cannot be read (${e.code ?? e.message})`;
         throw folderError(`${path} ${why}`);
       });
       if (!s.isFile()) throw folderError(`${path} has an image extension but is not a regular file`);
-      const relPath = [className, ...(rel ? [rel] : []), name].join('/');
-      out.push({ relPath, path, label, size: s.size, mtimeMs: s.mtimeMs });
+      out[i] = { relPath, path, label, size: s.size, mtimeMs: s.mtimeMs };
     }
-  }
+  };
+  await Promise.all(Array.from({ length: Math.min(32, candidates.length) }, worker));
   return out;
 }
 

@@ -30,7 +30,7 @@ export interface FolderLoadOptions {
   onInfo?: (line: string) => void;
   /** Passing progress ("decoding 1200 of 60000 images"), for a spinner. */
   onStatus?: (message: string) => void;
-  /** Decodes in flight at once (default: 2 per libuv thread). */
+  /** Decodes in flight at once (default: 4 per libuv thread, the fastest for small files on 2 cores). */
   concurrency?: number;
   /**
    * The shuffle seed when the config gives none (cnn train passes the config's top-level seed).
@@ -79,7 +79,7 @@ async function decodeAll(index: FolderIndex, cfg: FolderDatasetConfig, options: 
   }
   const pixels = new Uint8Array(total);
   const mode = resizeMode(cfg);
-  const inFlight = Math.max(1, options.concurrency ?? 2 * threadpoolSize());
+  const inFlight = Math.max(1, options.concurrency ?? 4 * threadpoolSize());
   // Small images: one libvips thread per image, many images at once on libuv's pool, is fastest.
   const sharpThreads = sharp.concurrency();
   sharp.concurrency(1);
@@ -269,7 +269,7 @@ export async function verifyFolderDataset(cfg: FolderDatasetConfig, options: Pic
         if (++done % 500 === 0) options.onStatus?.(`checking ${dir}: ${done} of ${index.files.length} images`);
       }
     };
-    await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 2 * threadpoolSize()) }, worker));
+    await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 4 * threadpoolSize()) }, worker));
   }
   result.problems.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return result;

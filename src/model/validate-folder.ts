@@ -71,7 +71,8 @@ export function readFolderDataset(ctx: Ctx, v: Record<string, unknown>, base: st
     validationSplit = readNumber(ctx, v, base, 'validation_split', 0, { min: 0, max: 1, minExclusive: true, maxExclusive: true }) || null;
   }
   const subset = readChoice(ctx, v, base, 'subset', ['training', 'validation', 'both'] as const, 'both');
-  if (v.subset !== undefined && v.subset !== null && validationSplit === null) {
+  // "both" (the default, which a normalized config carries) means "whatever there is" without a split.
+  if (subset !== 'both' && validationSplit === null) {
     report(ctx, joinPath(base, 'subset'), 'is set but validation_split is not; give both (Keras: "If subset is set, validation_split must be set")');
   }
   if (validationSplit !== null && shuffle && seed === null) {

@@ -278,6 +278,14 @@ export function validateConfig(raw: unknown, source = 'model config'): ModelConf
   const dataset = readDataset(ctx, raw.dataset, raw.loss);
   const { layers, complete, output } = readLayers(ctx, raw.layers, inputShape);
   if (complete && output) checkOutputLayer(ctx, layers, output, dataset);
+  if (inputShape && isFolderDataset(dataset)) {
+    const channels = dataset.color_mode === 'grayscale' ? 1 : dataset.color_mode === 'rgb' ? 3 : 4;
+    const image = [...dataset.image_size, channels];
+    const got = inputShape.reduce((a, b) => a * b, 1);
+    if (got !== image[0] * image[1] * image[2]) {
+      report(ctx, 'dataset.image_size', `image_size ${JSON.stringify(dataset.image_size)} with color_mode "${dataset.color_mode}" makes ${image.join('x')} images, but input_shape ${JSON.stringify(inputShape)} holds ${got} values`);
+    }
+  }
   if (inputShape && typeof dataset === 'string') {
     const image = BUILTIN_DATASETS[dataset as BuiltinDatasetName].imageShape;
     const want = image.reduce((a, b) => a * b, 1);
