@@ -1,19 +1,18 @@
 /**
- * Folder datasets in configs and on the command line: every key checked at its JSON path,
- * label_mode against the loss, `cnn data export` writing Keras's layout, a folder config loading
- * the exported PNGs bit-identical to the IDX pixels, the two pipelines training to identical losses
- * for the same seed, `cnn train`, `cnn data show` and `cnn data verify` on a folder.
+ * Folder datasets in configs: every key checked at its JSON path, label_mode against the loss, and a
+ * folder config over exported Fashion-MNIST PNGs loading the IDX pixels bit for bit and training to
+ * the same losses as the IDX files for the same seed. (The CLI: test/45.data-folder-cli.test.ts.)
  */
 import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadDataset } from '../src/data/index.js';
+import { exportDatasetImages } from '../src/data/export-images.js';
 import { datasetForConfig } from '../src/train/dataset-for-config.js';
 import { validateConfig } from '../src/model/validate.js';
 import { modelFromConfig, type FolderDataset } from '../src/index.js';
 import { packageRoot } from '../src/version.js';
-import { runCli } from './helpers/cli.js';
 import { tempDir } from './helpers/image-folder.js';
 
 const scratch = tempDir();
@@ -62,17 +61,6 @@ test('every folder key is checked at its JSON path; label_mode must suit the los
   assert.deepEqual(validateConfig(JSON.parse(JSON.stringify(cfg))), cfg);
 });
 
-test('cnn data export writes DIR/train/<class>/<index>.png and DIR/test/..., class names made safe', () => {
-  const r = runCli(['data', 'export', 'fashion-mnist', '--format', 'png', '--out', exported, '--limit', String(LIMIT)], { env });
-  assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, new RegExp(`fashion-mnist: wrote ${2 * LIMIT} PNG files to `));
-  assert.deepEqual(readdirSync(exported).sort(), ['test', 'train']);
-  assert.deepEqual(readdirSync(join(exported, 'train')).sort(), ['Ankle boot', 'Bag', 'Coat', 'Dress', 'Pullover', 'Sandal', 'Shirt', 'Sneaker', 'T-shirt_top', 'Trouser']);
-  const again = runCli(['data', 'export', 'fashion-mnist', '--out', exported, '--limit', '1'], { env });
-  assert.equal(again.status, 2);
-  assert.match(again.stderr, /already exists and is not an empty folder; remove it or give another --out/);
-});
-
 /** The folder dataset's images put back in IDX order (by their file names) with IDX label numbers. */
 function inIdxOrder(ds: FolderDataset, split: 'train' | 'test', idxNames: string[]): { images: Uint8Array; labels: Uint8Array } {
   const set = ds[split];
@@ -90,6 +78,10 @@ function inIdxOrder(ds: FolderDataset, split: 'train' | 'test', idxNames: string
 
 test('a folder config over the export loads the IDX pixels bit for bit, and trains to the same losses for the same seed', async () => {
   const idx = await loadDataset('fashion-mnist', { cacheDir: join(scratch, 'home', 'datasets') });
+  const progress: number[] = [];
+  assert.equal(await exportDatasetImages(idx, exported, { limit: LIMIT, onProgress: (done) => progress.push(done) }), 2 * LIMIT);
+  assert.deepEqual(progress, [2 * LIMIT], 'progress after every 500 files and at the end');
+  assert.deepEqual(readdirSync(join(exported, 'train')).sort(), ['Ankle boot', 'Bag', 'Coat', 'Dress', 'Pullover', 'Sandal', 'Shirt', 'Sneaker', 'T-shirt_top', 'Trouser']);
   const config = validateConfig(fashionConfig({ directory: exported, image_size: [28, 28], color_mode: 'grayscale' }));
   const info: string[] = [];
   const ds = (await datasetForConfig(config, { onInfo: (l) => info.push(l), cacheDir: join(scratch, 'home', 'datasets') })) as FolderDataset;
@@ -108,34 +100,4 @@ test('a folder config over the export loads the IDX pixels bit for bit, and trai
   const fromFolder = await losses(back.images, back.labels);
   assert.equal(fromFolder?.length, 2);
   assert.deepEqual(fromFolder, await losses(idx.train.images.subarray(0, LIMIT * 784), idx.train.labels.subarray(0, LIMIT)));
-});
-
-test('cnn train on a folder config prints what Keras prints; data show and data verify read the folder', () => {
-  const dir = join(scratch, 'cfg');
-  mkdirSync(dir, { recursive: true });
-  const configPath = join(dir, 'folder.json');
-  writeFileSync(configPath, JSON.stringify(fashionConfig({ directory: '../fashion/', image_size: [28, 28], color_mode: 'grayscale' })));
-  const r = runCli(['train', '--config', configPath, '--out', join(dir, 'w.bin'), '--limit', '32'], { env });
-  assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stderr, new RegExp(`Found ${LIMIT} files belonging to 10 classes\\.`));
-  assert.match(r.stdout, /Saved weights to/);
-  // The weights file keeps the folder (made absolute), so eval finds it from another working directory.
-  const ev = runCli(['eval', '--weights', join(dir, 'w.bin'), '--json'], { env, cwd: scratch });
-  assert.equal(ev.status, 0, ev.stderr);
-  assert.equal(JSON.parse(ev.stdout).images, LIMIT);
-  const show = runCli(['data', 'show', '--config', configPath, '--index', '3', '--split', 'test'], { env });
-  assert.equal(show.status, 0, show.stderr);
-  assert.match(show.stdout, /fashion test\[3\]: label \d \((Ankle boot|Bag|Coat|Dress|Pullover|Sandal|Shirt|Sneaker|T-shirt_top|Trouser)\)/);
-  assert.equal(show.stdout.split('\n').length, 1 + 28 + 1);
-  const ok = runCli(['data', 'verify', '--directory', exported], { env });
-  assert.equal(ok.status, 0, ok.stderr);
-  assert.match(ok.stdout, /ok    every image decodes/);
-  writeFileSync(join(exported, 'train', 'Bag', 'zz-broken.png'), 'not a png');
-  const bad = runCli(['data', 'verify', '--directory', exported, '--color-mode', 'grayscale'], { env });
-  assert.equal(bad.status, 1);
-  assert.match(bad.stdout, /FAIL  .*train\/Bag\/zz-broken\.png: is not a PNG, JPEG, GIF or BMP image/);
-  assert.match(bad.stderr, /cnn: error: 1 image in .* cannot be used; the first: .*zz-broken\.png is not a PNG/);
-  const none = runCli(['data', 'show', '--index', '0'], { env });
-  assert.equal(none.status, 2);
-  assert.match(none.stderr, /cnn data show needs a dataset name \(see cnn data list\), --directory or --config/);
 });
