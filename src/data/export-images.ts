@@ -6,7 +6,7 @@
  * that Keras's sorted order within a class is the dataset's order. The folder appears only when
  * complete: it is written beside its final name and renamed at the end.
  */
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { CnnError } from '../errors.js';
@@ -62,7 +62,6 @@ export async function exportDatasetImages(dataset: Dataset, outDir: string, opti
   const out = resolve(outDir);
   const existing = await stat(out).catch(() => undefined);
   if (existing) {
-    const { readdir } = await import('node:fs/promises');
     if (!existing.isDirectory() || (await readdir(out)).length > 0) {
       throw new CnnError('ERR_OUTPUT_EXISTS', `${out} already exists and is not an empty folder; remove it or give another --out`, 2);
     }
