@@ -47,6 +47,8 @@ export {
 export { TensorBoard, type TensorBoardArgs } from './api/callbacks-tensorboard.js';
 export type { Mode } from './api/monitor.js';
 export { datasets, type Dataset, type ImageSet, type DatasetLoadOptions, type DownloadProgress } from './api/datasets.js';
+export { imageDatasetFromDirectory, type ImageFolderOptions, type FolderDataset } from './api/image-folder.js';
+export { exportDatasetImages, type ExportImagesOptions } from './data/export-images.js';
 export type { ImageBatch, ImageInput, LabelInput, LabeledImages, SplitDataset, TrainingData } from './api/inputs.js';
 export { argMax } from './api/util.js';
 export { CnnError, isCnnError } from './errors.js';

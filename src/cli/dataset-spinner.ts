@@ -9,11 +9,26 @@ import { createSpinner, type Spinner } from './spinner.js';
 export interface DatasetCallbacks {
   onStatus: (message: string) => void;
   onProgress: (progress: DownloadProgress) => void;
+  /** Lines that stay (Keras's "Found 60000 files belonging to 10 classes."): on stderr, so stdout stays the command's. */
+  onInfo: (line: string) => void;
+}
+
+function printInfo(line: string): void {
+  process.stderr.write(`${line}\n`);
 }
 
 /** Callbacks that show their text on `spinner` (one the command already runs, e.g. "Loading the dataset"). */
 export function spinnerCallbacks(spinner: Spinner): DatasetCallbacks {
-  return { onStatus: (text) => spinner.text(text), onProgress: (p) => spinner.text(formatProgress(p)) };
+  let last = 'Loading the dataset';
+  return {
+    onStatus: (text) => spinner.text((last = text)),
+    onProgress: (p) => spinner.text((last = formatProgress(p))),
+    onInfo: (line) => {
+      spinner.stop();
+      printInfo(line);
+      spinner.start(last);
+    },
+  };
 }
 
 /** A spinner of its own that starts with the first report; finish() ends it with a final line. */
@@ -28,6 +43,11 @@ export function datasetSpinner(json: boolean | undefined): DatasetCallbacks & { 
   return {
     onStatus: show,
     onProgress: (p) => show(formatProgress(p)),
+    onInfo: (line) => {
+      if (started) spinner.stop();
+      started = false;
+      printInfo(line);
+    },
     finish(ok, text) {
       if (started) (ok ? spinner.succeed(text) : spinner.fail(text));
     },

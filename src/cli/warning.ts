@@ -1,5 +1,5 @@
 /** Warnings on stderr, from the CLI itself and (through setWarningHandler) from the library. */
-import type { ModelConfig } from '../model/config.js';
+import { isFolderDataset, type ModelConfig } from '../model/config.js';
 
 /** One `cnn: warning: ...` line; on a terminal the line a spinner may be drawing is cleared first. */
 export function printWarning(message: string): void {
@@ -10,6 +10,7 @@ export function printWarning(message: string): void {
 /** What a weights file's config says it was trained on, as a message names it. */
 export function trainedDataset(config: ModelConfig): string | undefined {
   if (typeof config.dataset === 'string') return config.dataset;
+  if (isFolderDataset(config.dataset)) return `the image folder ${config.dataset.directory}`;
   return config.dataset ? 'IDX files named in its config' : undefined;
 }
 

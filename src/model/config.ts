@@ -7,6 +7,8 @@
  */
 import type { PreprocessingLayerConfig } from './config-preprocessing.js';
 import { PREPROCESSING_LAYER_TYPES } from './config-preprocessing.js';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 
 export type Pair = [number, number];
 
@@ -201,7 +203,31 @@ export interface FileDatasetConfig {
   class_names: string[] | null;
 }
 
-export type DatasetConfig = BuiltinDatasetName | FileDatasetConfig;
+/**
+ * A folder of images, one subfolder per class: keras.utils.image_dataset_from_directory's arguments
+ * (src/model/validate-folder.ts reads them; src/data/folder.ts loads the images).
+ */
+export interface FolderDatasetConfig {
+  directory: string;
+  label_mode: 'int' | 'categorical';
+  class_names: string[] | null;
+  color_mode: 'grayscale' | 'rgb' | 'rgba';
+  image_size: [number, number];
+  shuffle: boolean;
+  seed: number | null;
+  validation_split: number | null;
+  subset: 'training' | 'validation' | 'both';
+  interpolation: 'bilinear';
+  follow_links: boolean;
+  crop_to_aspect_ratio: boolean;
+  pad_to_aspect_ratio: boolean;
+}
+
+export type DatasetConfig = BuiltinDatasetName | FileDatasetConfig | FolderDatasetConfig;
+
+export function isFolderDataset(d: DatasetConfig | null | undefined): d is FolderDatasetConfig {
+  return typeof d === 'object' && d !== null && 'directory' in d;
+}
 
 export interface PreprocessingConfig {
   rescale: number; // input = pixel * rescale + offset
@@ -263,10 +289,32 @@ export const BUILTIN_DATASETS: Readonly<Record<BuiltinDatasetName, BuiltinDatase
 /** How many classes the dataset has, and their names (indices as names when the config gives none). */
 export function datasetClasses(dataset: DatasetConfig): { classes: number; classNames: string[] } {
   if (typeof dataset === 'string') return BUILTIN_DATASETS[dataset];
+  if (isFolderDataset(dataset)) {
+    const names = dataset.class_names ?? folderClassNames(dataset.directory);
+    return { classes: names.length, classNames: names };
+  }
   return {
     classes: dataset.classes,
     classNames: dataset.class_names ?? Array.from({ length: dataset.classes }, (_, i) => String(i)),
   };
+}
+
+/** The class folders of a folder dataset, sorted by code point as Keras sorts them; [] when unreadable (a message comes when it is loaded). */
+function folderClassNames(directory: string): string[] {
+  try {
+    const names = readdirSync(directory).filter((n) => !n.startsWith('.') && statSync(join(directory, n), { throwIfNoEntry: false })?.isDirectory());
+    return names.sort((a, b) => {
+      const x = [...a];
+      const y = [...b];
+      for (let i = 0; i < Math.min(x.length, y.length); i++) {
+        const d = x[i].codePointAt(0)! - y[i].codePointAt(0)!;
+        if (d !== 0) return d;
+      }
+      return x.length - y.length;
+    });
+  } catch {
+    return [];
+  }
 }
 
 /** Keras's automatic layer name: the snake_case of the class name (Conv2D -> conv2d). */

@@ -7,6 +7,7 @@ import { readRegularFileSync } from '../util/read-regular-file.js';
 import { usageError } from '../errors.js';
 import {
   BUILTIN_DATASETS,
+  isFolderDataset,
   LOSSES,
   OPTIMIZER_DEFAULTS,
   snakeCaseLayerName,
@@ -188,7 +189,9 @@ function checkOutputLayer(ctx: Ctx, layers: LayerConfig[], output: number[], dat
     return;
   }
   if (dataset === null) return;
-  const classes = typeof dataset === 'string' ? BUILTIN_DATASETS[dataset].classes : dataset.classes;
+  // A folder's classes are its subfolders: checked when it is loaded, unless the config names them.
+  if (isFolderDataset(dataset) && !dataset.class_names) return;
+  const classes = typeof dataset === 'string' ? BUILTIN_DATASETS[dataset].classes : isFolderDataset(dataset) ? dataset.class_names!.length : dataset.classes;
   if (output[0] !== classes) {
     const what = typeof dataset === 'string' ? dataset : 'the dataset';
     report(
@@ -272,9 +275,17 @@ export function validateConfig(raw: unknown, source = 'model config'): ModelConf
     report(ctx, 'input_shape', 'is required: the shape of one example without the batch axis, e.g. [28, 28, 1]');
   }
 
-  const dataset = readDataset(ctx, raw.dataset);
+  const dataset = readDataset(ctx, raw.dataset, raw.loss);
   const { layers, complete, output } = readLayers(ctx, raw.layers, inputShape);
   if (complete && output) checkOutputLayer(ctx, layers, output, dataset);
+  if (inputShape && isFolderDataset(dataset)) {
+    const channels = dataset.color_mode === 'grayscale' ? 1 : dataset.color_mode === 'rgb' ? 3 : 4;
+    const image = [...dataset.image_size, channels];
+    const got = inputShape.reduce((a, b) => a * b, 1);
+    if (got !== image[0] * image[1] * image[2]) {
+      report(ctx, 'dataset.image_size', `image_size ${JSON.stringify(dataset.image_size)} with color_mode "${dataset.color_mode}" makes ${image.join('x')} images, but input_shape ${JSON.stringify(inputShape)} holds ${got} values`);
+    }
+  }
   if (inputShape && typeof dataset === 'string') {
     const image = BUILTIN_DATASETS[dataset as BuiltinDatasetName].imageShape;
     const want = image.reduce((a, b) => a * b, 1);

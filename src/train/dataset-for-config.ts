@@ -1,6 +1,7 @@
 /** Gets the dataset a model config names, through src/data (cache, local copies, download). */
 import { dirname, resolve } from 'node:path';
-import type { ModelConfig } from '../model/config.js';
+import { isFolderDataset, type ModelConfig } from '../model/config.js';
+import { loadFolderDataset } from '../data/folder.js';
 import { imageDims, loadDataset, type Dataset, type LoadOptions } from '../data/index.js';
 import { usageError } from '../errors.js';
 
@@ -14,6 +15,11 @@ export interface DatasetRequest {
   /** Where fetching reports its steps and download progress (nothing is drawn here). */
   onStatus?: LoadOptions['onStatus'];
   onProgress?: LoadOptions['onProgress'];
+  /** Keras's lines for a folder dataset ("Found 60000 files belonging to 10 classes."). */
+  onInfo?: (line: string) => void;
+  /** The decoded-image cache of a folder dataset: its root, or false for none. */
+  cacheDir?: string;
+  cache?: boolean;
 }
 
 /**
@@ -61,7 +67,22 @@ export function checkImagesFitConfig(config: ModelConfig, dataset: Dataset, conf
 export async function datasetForConfig(config: ModelConfig, req: DatasetRequest = {}): Promise<Dataset> {
   const dataset = await loadForConfig(config, req);
   checkImagesFitConfig(config, dataset);
+  checkClassesFitConfig(config, dataset);
   return dataset;
+}
+
+/** A folder's classes are known once it is read: the last Dense layer must have one unit per class. */
+function checkClassesFitConfig(config: ModelConfig, dataset: Dataset): void {
+  // With class_names the config check already compared them with the output layer.
+  if (!isFolderDataset(config.dataset) || config.dataset.class_names !== null) return;
+  const last = config.layers[config.layers.length - 1];
+  const units = last && last.type === 'Dense' ? last.units : undefined;
+  if (units !== undefined && units !== dataset.classes) {
+    throw usageError(
+      'ERR_BAD_CONFIG',
+      `the image folder ${dataset.name} has ${dataset.classes} classes (${dataset.classNames.join(', ')}) but the last Dense layer of the model config has ${units} units; give it units ${dataset.classes}`,
+    );
+  }
 }
 
 async function loadForConfig(config: ModelConfig, req: DatasetRequest): Promise<Dataset> {
@@ -69,9 +90,15 @@ async function loadForConfig(config: ModelConfig, req: DatasetRequest): Promise<
   if (named) return loadDataset(named, { dataDir: req.dataDir, onStatus: req.onStatus, onProgress: req.onProgress });
   const ds = config.dataset;
   if (!ds || typeof ds === 'string') {
-    throw usageError('ERR_BAD_CONFIG', 'the model config names no dataset: add "dataset": "mnist" (or "fashion-mnist", or IDX files)');
+    throw usageError('ERR_BAD_CONFIG', 'the model config names no dataset: add "dataset": "mnist" (or "fashion-mnist", IDX files, or {"directory": ...})');
   }
   const base = req.configDir ?? process.cwd();
+  if (isFolderDataset(ds)) {
+    return loadFolderDataset(
+      { ...ds, directory: resolve(base, ds.directory) },
+      { onInfo: req.onInfo, onStatus: req.onStatus, defaultSeed: config.seed, cacheDir: req.cacheDir, cache: req.cache },
+    );
+  }
   return loadDataset(
     {
       name: 'custom',
@@ -98,6 +125,7 @@ export function anchorDatasetPaths(config: ModelConfig, configDir: string | unde
   const ds = config.dataset;
   if (!ds || typeof ds === 'string') return config;
   const base = configDir ?? process.cwd();
+  if (isFolderDataset(ds)) return { ...config, dataset: { ...ds, directory: resolve(base, ds.directory) } };
   return {
     ...config,
     dataset: {

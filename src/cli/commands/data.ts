@@ -1,7 +1,6 @@
 /** `cnn data list|fetch|verify|show`: the datasets in the cache, getting them, checking them, looking at one image. */
 import { Command } from 'commander';
-import { CnnError } from '../../errors.js';
-import { usageError } from '../../errors.js';
+import { CnnError, usageError } from '../../errors.js';
 import { datasetImageCanvas } from '../../viz/dataset-image.js';
 import { parseChoice, parseIntOption, parseNumberOption } from '../parse.js';
 import { datasetSpinner } from '../dataset-spinner.js';
@@ -15,6 +14,23 @@ import {
   type DatasetStatus,
   type LoadOptions,
 } from '../../data/index.js';
+import { loadFolderDataset, verifyFolderDataset } from '../../data/folder.js';
+import { exportDatasetImages } from '../../data/export-images.js';
+import { folderFromFlags, type FolderFlags } from './data-folder.js';
+
+function folderOptions(command: Command): Command {
+  return command
+    .option('--directory <dir>', 'a folder of images, one subfolder per class (instead of a dataset name)')
+    .option('--config <file>', 'the folder dataset a model config names ("dataset": {"directory": ...})')
+    .option('--image-size <h,w>', 'with --directory: resize to this (default 256,256, as Keras)')
+    .option('--color-mode <mode>', 'with --directory: grayscale, rgb (default) or rgba')
+    .option('--follow-links', 'with --directory: enter symlinked subfolders');
+}
+
+function needName(name: string | undefined, what: string): string {
+  if (name === undefined) throw usageError('ERR_BAD_OPTION', `${what} needs a dataset name (see cnn data list), --directory or --config`);
+  return name;
+}
 
 interface NetworkFlags {
   dataDir?: string;
@@ -87,11 +103,30 @@ function fetchCommand(): Command {
 }
 
 function verifyCommand(): Command {
-  return new Command('verify')
-    .description('check the cached files of a dataset against their pinned SHA-256 (exit code 1 if any fails)')
-    .argument('<name>', 'dataset name')
+  return folderOptions(new Command('verify'))
+    .description('check the cached files of a dataset against their pinned SHA-256, or decode every image of a folder (exit code 1 if any fails)')
+    .argument('[name]', 'dataset name')
     .option('--json', 'print one JSON object')
-    .action(async (name: string, opts: { json?: boolean }) => {
+    .action(async (nameArg: string | undefined, opts: { json?: boolean } & FolderFlags) => {
+      const folder = folderFromFlags(opts);
+      if (folder) {
+        if (nameArg !== undefined) throw usageError('ERR_BAD_OPTION', 'give a dataset name or --directory/--config, not both');
+        const spinner = datasetSpinner(opts.json);
+        const result = await verifyFolderDataset(folder, { onStatus: spinner.onStatus });
+        spinner.finish(result.problems.length === 0);
+        if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+        else {
+          for (const p of result.parts) process.stdout.write(`Found ${p.files} files belonging to ${p.classNames.length} classes in ${p.directory}.\n`);
+          for (const p of result.problems) process.stdout.write(`FAIL  ${p.path}: ${p.reason}\n`);
+        }
+        if (result.problems.length > 0) {
+          const n = result.problems.length;
+          throw new CnnError('ERR_BAD_IMAGE', `${n} image${n === 1 ? '' : 's'} in ${folder.directory} cannot be used; the first: ${result.problems[0].path} ${result.problems[0].reason}`);
+        }
+        if (!opts.json) process.stdout.write(`ok    every image decodes\n`);
+        return;
+      }
+      const name = needName(nameArg, 'cnn data verify');
       const status = await verifyDataset(name);
       if (opts.json) process.stdout.write(`${JSON.stringify(status)}\n`);
       else for (const f of status.files) process.stdout.write(`${f.ok ? 'ok  ' : 'FAIL'}  ${f.path}${f.ok ? '' : `: ${f.reason}`}\n`);
@@ -102,22 +137,35 @@ function verifyCommand(): Command {
 }
 
 function showCommand(): Command {
-  return new Command('show')
+  return folderOptions(new Command('show'))
     .description('print one image as a picture in characters (colour images in grey), with its label; --png writes it in colour')
-    .argument('<name>', 'dataset name')
+    .argument('[name]', 'dataset name')
     .requiredOption('--index <i>', 'which image (0-based)')
     .option('--split <split>', 'train or test', 'train')
     .option('--invert', 'dark on light')
     .option('--png <file.png>', 'also write the image as a PNG (in colour for RGB datasets such as cifar10), 8 screen pixels per pixel')
     .option('--data-dir <dir>', 'a directory with the four IDX files (or cifar-10-binary.tar.gz), if the dataset is not cached yet')
     .option('--timeout <seconds>', 'give up on a mirror after this many seconds without data')
-    .action(async (name: string, flags: NetworkFlags & { index: string; split: string; invert?: boolean; png?: string }) => {
-      getDataset(name); // an unknown name is a usage error before anything is loaded
+    .action(async (nameArg: string | undefined, flags: NetworkFlags & FolderFlags & { index: string; split: string; invert?: boolean; png?: string }) => {
+      const folder = folderFromFlags(flags);
+      if (folder && nameArg !== undefined) throw usageError('ERR_BAD_OPTION', 'give a dataset name or --directory/--config, not both');
+      const name = folder ? folder.directory : needName(nameArg, 'cnn data show');
+      if (!folder) getDataset(name); // an unknown name is a usage error before anything is loaded
       if (flags.png !== undefined && !flags.png.toLowerCase().endsWith('.png')) throw usageError('ERR_BAD_OPTION', `--png must name a .png file, got ${JSON.stringify(flags.png)}`);
       const split = parseChoice('--split', flags.split, ['train', 'test'] as const);
       const index = parseIntOption('--index', flags.index, 0);
-      const dataset = await withDatasetSpinner(getDataset(name).name, flags, (o) => loadDataset(name, o));
+      const dataset = folder
+        ? await (async () => {
+            const spinner = datasetSpinner(flags.json);
+            try {
+              return await loadFolderDataset(folder, { onInfo: spinner.onInfo, onStatus: spinner.onStatus });
+            } finally {
+              spinner.finish(true);
+            }
+          })()
+        : await withDatasetSpinner(getDataset(name).name, flags, (o) => loadDataset(name, o));
       const set = dataset[split];
+      if (set.count === 0) throw new CnnError('ERR_BAD_OPTION', `the ${split} split of ${name} holds no images`, 2);
       if (index >= set.count) {
         throw new CnnError('ERR_BAD_OPTION', `--index must be between 0 and ${set.count - 1} for the ${split} split, got ${index}`, 2);
       }
@@ -132,8 +180,33 @@ function showCommand(): Command {
     });
 }
 
+function exportCommand(): Command {
+  return new Command('export')
+    .description("write a dataset as PNG files in Keras's folder layout: OUT/train/<class>/<index>.png and OUT/test/...")
+    .argument('<name>', 'dataset name (see cnn data list)')
+    .requiredOption('--out <dir>', 'the folder to create (it must not exist, or be empty)')
+    .option('--format <format>', 'image format: png', 'png')
+    .option('--limit <n>', 'only the first n images of each split')
+    .option('--data-dir <dir>', 'a directory with the four IDX files, if the dataset is not cached yet')
+    .option('--timeout <seconds>', 'give up on a mirror after this many seconds without data')
+    .action(async (name: string, flags: NetworkFlags & { out: string; format: string; limit?: string }) => {
+      getDataset(name);
+      parseChoice('--format', flags.format, ['png'] as const);
+      const limit = flags.limit === undefined ? undefined : parseIntOption('--limit', flags.limit, 1);
+      const dataset = await withDatasetSpinner(getDataset(name).name, flags, (o) => loadDataset(name, o));
+      const spinner = datasetSpinner(false);
+      let written = 0;
+      try {
+        written = await exportDatasetImages(dataset, flags.out, { limit, onProgress: (done, total) => spinner.onStatus(`writing ${done} of ${total} PNG files`) });
+      } finally {
+        spinner.finish(written > 0);
+      }
+      process.stdout.write(`${name}: wrote ${written} PNG files to ${flags.out} (train/ and test/, one folder per class)\n`);
+    });
+}
+
 export function dataCommand(): Command {
-  const data = new Command('data').description('datasets: list, fetch, verify, show');
-  for (const sub of [listCommand(), fetchCommand(), verifyCommand(), showCommand()]) data.addCommand(sub);
+  const data = new Command('data').description('datasets: list, fetch, verify, show, export');
+  for (const sub of [listCommand(), fetchCommand(), verifyCommand(), showCommand(), exportCommand()]) data.addCommand(sub);
   return data;
 }

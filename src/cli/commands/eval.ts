@@ -39,6 +39,10 @@ export async function evaluateWeights(opts: EvalOptions): Promise<Evaluation & {
     spinner.stop();
     throw usageError('ERR_BAD_OPTION', `the model has ${classes} classes but ${dataset.name} has ${dataset.classes}`);
   }
+  if (dataset.test.count === 0) {
+    spinner.stop();
+    throw usageError('ERR_BAD_OPTION', `${dataset.name} has no test images: give the image folder train/ and test/ subfolders, or a dataset validation_split (its validation files are the test split)`);
+  }
   spinner.text(`Evaluating ${dataset.test.count} test images`);
   const started = performance.now();
   const r = await model.evaluateExamples(dataset.test, true);
