@@ -10,6 +10,7 @@
  * with validation_split its Keras "training" subset is the train split and its "validation" subset
  * the test split; without, every file is in the train split and the test split is empty.
  */
+import { readFileSync } from 'node:fs';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import sharp from 'sharp';
@@ -18,7 +19,7 @@ import type { FolderDatasetConfig } from '../model/config.js';
 import { warnOnce } from '../util/warnings.js';
 import { cacheSlot, readPixelCache, writePixelCache } from './folder-cache.js';
 import { indexDirectory, kerasOrder, listClassFolders, subsetOf, validationCount, type FolderIndex } from './folder-index.js';
-import { channelsOf, decodeImage, ImageDecodeError } from './image-decode.js';
+import { channelsOf, decodeImage, decodeImageInPlace, ImageDecodeError } from './image-decode.js';
 import { resizeForKeras, type ResizeMode } from './image-resize.js';
 import type { Dataset, ImageSet } from './index.js';
 
@@ -51,6 +52,11 @@ export interface FolderDataset extends Dataset {
 function resizeMode(cfg: FolderDatasetConfig): ResizeMode {
   return cfg.crop_to_aspect_ratio ? 'crop' : cfg.pad_to_aspect_ratio ? 'pad' : 'stretch';
 }
+
+/** Files up to this size are read synchronously (see decodeAll). */
+const SMALL_FILE = 64 * 1024;
+/** How many in-place decodes run between two turns of the event loop (about 2 ms of work). */
+const SYNC_BATCH = 64;
 
 function threadpoolSize(): number {
   const n = Number(process.env.UV_THREADPOOL_SIZE);
@@ -86,20 +92,31 @@ async function decodeAll(index: FolderIndex, cfg: FolderDatasetConfig, options: 
   let next = 0;
   let done = 0;
   let lastReport = 0;
+  let sinceYield = 0;
   const worker = async () => {
     while (next < index.files.length) {
       if (options.signal?.aborted) throw options.signal.reason ?? new CnnError('ERR_INTERRUPTED', 'cancelled', 130);
       const i = next++;
       const file = index.files[i];
+      // A small file is read and, when it is the common small PNG, decoded right here: for a folder
+      // of tiny images the promise-based read (open, stat, read, close on libuv's pool) and sharp's
+      // pipeline cost far more than the work (60,000 28x28 PNGs: 21 s cold instead of about 5).
+      // The event loop gets a turn every SYNC_BATCH such files, so it is never held for long.
+      const small = file.size <= SMALL_FILE;
       let bytes: Uint8Array;
       try {
-        bytes = await readFile(file.path);
+        bytes = small ? readFileSync(file.path) : await readFile(file.path);
       } catch (e) {
         throw new CnnError('ERR_BAD_IMAGE', `${file.path} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
       }
       try {
-        const decoded = await decodeImage(bytes, cfg.color_mode);
+        const inPlace = small ? decodeImageInPlace(bytes, cfg.color_mode) : undefined;
+        const decoded = inPlace ?? (await decodeImage(bytes, cfg.color_mode));
         pixels.set(resizeForKeras(decoded, height, width, mode).data, i * per);
+        if (inPlace && ++sinceYield >= SYNC_BATCH) {
+          sinceYield = 0;
+          await new Promise((resolve) => setImmediate(resolve));
+        }
       } catch (e) {
         const why = e instanceof ImageDecodeError ? e.message : `cannot be decoded (${(e as Error).message})`;
         throw new CnnError('ERR_BAD_IMAGE', `${file.path} ${why}; fix or remove it (no image of the folder was used)`);

@@ -9,6 +9,7 @@
  */
 import sharp from 'sharp';
 import { BmpError, decodeBmp, isBmp } from './bmp.js';
+import { decodeSimplePng } from './png-simple.js';
 import type { Pixels } from './image-resize.js';
 
 export type ColorMode = 'grayscale' | 'rgb' | 'rgba';
@@ -41,6 +42,10 @@ interface Rgba {
 
 async function decodeRgba(bytes: Uint8Array, kind: ImageKind): Promise<Rgba> {
   if (kind === 'bmp') return decodeBmp(bytes);
+  if (kind === 'png') {
+    const simple = decodeSimplePng(bytes);
+    if (simple) return simple;
+  }
   // failOn 'error': a truncated or damaged file fails instead of decoding to a partly grey image.
   const image = sharp(bytes, { pages: 1, failOn: 'error' });
   const meta = await image.metadata();
@@ -72,6 +77,16 @@ function fromRgba(rgba: Rgba, mode: ColorMode): Pixels {
     for (let i = 0, j = 0; i < n; i++) for (let k = 0; k < c; k++, j++) out[j] = src[i * 4 + k] >>> shift;
   }
   return { width: rgba.width, height: rgba.height, channels: c, data: out };
+}
+
+/**
+ * The pixels of the common small PNG, decoded without sharp (src/data/png-simple.ts), or undefined:
+ * then decodeImage decodes the file (and words its error if it is damaged).
+ */
+export function decodeImageInPlace(bytes: Uint8Array, mode: ColorMode): Pixels | undefined {
+  if (sniffImage(bytes) !== 'png') return undefined;
+  const simple = decodeSimplePng(bytes);
+  return simple && fromRgba(simple, mode);
 }
 
 /** Decodes one file's bytes to the channels of `mode`; throws ImageDecodeError saying why it cannot. */
