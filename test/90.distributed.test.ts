@@ -1,0 +1,139 @@
+/**
+ * Data-parallel training under Open MPI (`mpirun -np N cnn train`): N ranks train the weights one
+ * process trains on the same global batches (float rounding apart: the gradient sums run in another
+ * order), on shards as uneven as 10 examples over 3 ranks, with a Dropout whose masks follow each
+ * example to its rank; validation metrics are the same; a checkpoint resumes with another number of
+ * ranks; Ctrl-C (mpirun forwards it to the ranks as SIGTERM) stops every rank after the same batch
+ * with a checkpoint. Without mpirun these tests skip and say why; the ones about a build without MPI
+ * and about the launchers' environment always run.
+ */
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from './helpers/cli.js';
+import { jsonEvents, maxWeightDiff, mpiSkipReason, runMpi, spawnMpi, writeShardDataset } from './helpers/mpi.js';
+import { launchEnvironment } from '../src/distributed/detect.js';
+import { packageRoot } from '../src/version.js';
+
+const skip = mpiSkipReason();
+const home = mkdtempSync(join(tmpdir(), 'cnn-mpi-test-'));
+const env = { CNN_HOME: join(home, '.cnn'), CNN_THREADS: '1' };
+test.after(() => rmSync(home, { recursive: true, force: true }));
+const config = writeShardDataset(join(home, 'data'));
+// Float sums in another order: the weights agree to a few float32 ulps after 2 epochs.
+const TOLERANCE = 1e-5;
+
+function single(args: string[]) {
+  const r = runCli(['train', ...args, '--json'], { env, cwd: home });
+  assert.equal(r.status, 0, r.stderr);
+  return r;
+}
+
+function ranks(np: number, args: string[]) {
+  const r = runMpi(np, ['train', ...args, '--json'], { cwd: home, env });
+  assert.equal(r.status, 0, `mpirun -np ${np} failed:\n${r.stderr}`);
+  return r;
+}
+
+function epochs(stdout: string) {
+  return jsonEvents(stdout).filter((e) => e.event === 'epoch');
+}
+
+test('the launchers are recognized from their own environment, and nothing else is taken for one', () => {
+  assert.deepEqual(launchEnvironment({ OMPI_COMM_WORLD_RANK: '2', OMPI_COMM_WORLD_SIZE: '4' }), { variable: 'OMPI_COMM_WORLD_RANK', rank: 2, size: 4 });
+  assert.deepEqual(launchEnvironment({ PMI_RANK: '0', PMI_SIZE: '3' }), { variable: 'PMI_RANK', rank: 0, size: 3 });
+  assert.deepEqual(launchEnvironment({ PMIX_RANK: '1' }), { variable: 'PMIX_RANK', rank: 1 });
+  assert.equal(launchEnvironment({ PMI_RANK: 'x' }), undefined);
+  assert.equal(launchEnvironment({ HOME: '/root' }), undefined);
+});
+
+test('--distributed with a cnn built without MPI says what to install, exit code 2', () => {
+  // A copy of the addon alone in a folder: what a build without libcnn_mpi.so looks like.
+  const dir = join(home, 'no-mpi');
+  mkdirSync(dir);
+  copyFileSync(join(packageRoot, 'build', 'Release', 'cnn.node'), join(dir, 'cnn.node'));
+  const r = runCli(['train', '--config', config, '--distributed', '--out', join(dir, 'w.bin')], { env: { ...env, CNN_ADDON_PATH: join(dir, 'cnn.node') }, cwd: home });
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /^cnn: error: --distributed: this cnn was built without MPI support .*apt-get install openmpi-bin libopenmpi-dev.*npm run build/m);
+  const info = runCli(['info'], { env: { ...env, CNN_ADDON_PATH: join(dir, 'cnn.node') } });
+  assert.match(info.stdout, /^mpi: +not built: /m);
+});
+
+test('cnn info names the MPI library it was built with', { skip }, () => {
+  const r = runCli(['info', '--json'], { env });
+  const info = JSON.parse(r.stdout) as { mpi: { built: boolean; library: string } };
+  assert.equal(info.mpi.built, true);
+  assert.match(info.mpi.library, /Open MPI v\d/);
+});
+
+test('2 and 3 ranks train the weights and metrics of one process on the same global batches', { skip }, async () => {
+  const one = single(['--config', config, '--out', join(home, 'one.bin')]);
+  const two = ranks(2, ['--config', config, '--out', join(home, 'two.bin')]);
+  const three = ranks(3, ['--config', config, '--out', join(home, 'three.bin')]);
+  for (const [name, run, file] of [['2', two, 'two.bin'], ['3', three, 'three.bin']] as const) {
+    const diff = await maxWeightDiff(join(home, 'one.bin'), join(home, file));
+    assert.ok(diff < TOLERANCE, `${name} ranks: max abs weight difference ${diff}`);
+    const [a, b] = [epochs(one.stdout), epochs(run.stdout)];
+    assert.equal(b.length, 2, `${name} ranks: rank 0 alone prints, once per epoch:\n${run.stdout}`);
+    for (let e = 0; e < 2; e++) {
+      assert.ok(Math.abs((a[e].loss as number) - (b[e].loss as number)) < 1e-5, `${name} ranks, epoch ${e + 1} loss`);
+      assert.equal(b[e].accuracy, a[e].accuracy, `${name} ranks, epoch ${e + 1} accuracy`);
+      assert.equal(b[e].val_accuracy, a[e].val_accuracy, `${name} ranks, epoch ${e + 1} validation accuracy (sharded)`);
+    }
+    assert.equal(jsonEvents(run.stdout).filter((e) => e.event === 'saved').length, 1);
+  }
+  // The history beside the weights is rank 0's, the same as one process's.
+  const history = (f: string) => (JSON.parse(readFileSync(join(home, f), 'utf8')) as { history: { accuracy: number }[] }).history.map((r) => r.accuracy);
+  assert.deepEqual(history('three.history.json'), history('one.history.json'));
+});
+
+test('a batch_size smaller than the number of ranks still trains as one process (some shards are empty)', { skip }, async () => {
+  single(['--config', config, '--batch-size', '2', '--epochs', '1', '--limit', '40', '--out', join(home, 'small1.bin')]);
+  ranks(3, ['--config', config, '--batch-size', '2', '--epochs', '1', '--limit', '40', '--out', join(home, 'small3.bin')]);
+  const diff = await maxWeightDiff(join(home, 'small1.bin'), join(home, 'small3.bin'));
+  assert.ok(diff < TOLERANCE, `max abs weight difference ${diff}`);
+});
+
+test('a 2-rank checkpoint resumes with 1 rank and with 3 ranks to the weights of one uninterrupted process', { skip }, async () => {
+  single(['--config', config, '--epochs', '3', '--out', join(home, 'straight.bin')]);
+  ranks(2, ['--config', config, '--epochs', '1', '--out', join(home, 'ck.bin')]);
+  copyFileSync(join(home, 'ck.bin'), join(home, 'ck1.bin'));
+  copyFileSync(join(home, 'ck.bin'), join(home, 'ck3.bin'));
+  single(['--resume', join(home, 'ck1.bin'), '--epochs', '3']);
+  ranks(3, ['--resume', join(home, 'ck3.bin'), '--epochs', '3']);
+  for (const f of ['ck1.bin', 'ck3.bin']) {
+    const diff = await maxWeightDiff(join(home, 'straight.bin'), join(home, f));
+    assert.ok(diff < TOLERANCE, `${f}: max abs weight difference ${diff}`);
+  }
+});
+
+test('Ctrl-C to mpirun: every rank stops after the same batch, rank 0 saves a checkpoint that resumes', { skip }, async () => {
+  const out = join(home, 'int.bin');
+  const child = spawnMpi(2, ['train', '--config', config, '--epochs', '100000', '--out', out, '--json'], { cwd: home, env: { ...process.env, ...env } });
+  let stdout = '';
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += d));
+  const started = new Promise<void>((resolve) => {
+    child.stdout!.on('data', (d) => {
+      stdout += d;
+      if (epochs(stdout).length >= 3) resolve();
+    });
+  });
+  await started;
+  child.kill('SIGINT');
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  const stopped = jsonEvents(stdout).find((e) => e.event === 'interrupted');
+  assert.ok(stopped, `no "interrupted" event (mpirun exit ${code}):\n${stdout}\n${stderr}`);
+  // Open MPI's mpirun turns Ctrl-C into SIGTERM for the ranks, and itself exits 1 after a signal.
+  assert.equal(stopped.signal, 'SIGTERM');
+  assert.equal(stopped.path, out);
+  assert.doesNotMatch(stderr, /cnn: error/);
+  // The checkpoint continues: finishing its epoch with 3 ranks gives one process's weights.
+  const epoch = stopped.epoch as number;
+  ranks(3, ['--resume', out, '--epochs', String(epoch)]);
+  single(['--config', config, '--epochs', String(epoch), '--out', join(home, 'int-straight.bin')]);
+  const diff = await maxWeightDiff(join(home, 'int-straight.bin'), out);
+  assert.ok(diff < 1e-4, `max abs weight difference ${diff} after ${epoch} epochs`);
+});
