@@ -4,6 +4,7 @@
  * a single-process run loads no MPI at all), initializes MPI once and finalizes it at exit.
  */
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { CnnError, usageError } from '../errors.js';
 import { loadedAddonPath, loadNative, shellQuote } from '../native.js';
@@ -65,6 +66,17 @@ function timeoutFromEnv(): number {
 let started: Collective | undefined;
 
 /**
+ * Ranks on the same host share its cores: without CNN_THREADS (and before any --threads), each takes
+ * cores / ranks-on-this-host threads, not one per core each (which would oversubscribe the host).
+ */
+function shareCores(hosts: string[], rank: number): void {
+  if (process.env.CNN_THREADS !== undefined) return;
+  const here = hosts.filter((h) => h === hosts[rank]).length;
+  if (here <= 1) return;
+  loadNative().setThreads(Math.max(1, Math.floor(availableParallelism() / here)), 'the threads per rank');
+}
+
+/**
  * The run's Collective when this process is an MPI rank (or `asked`), else undefined. Once per
  * process; MPI_Finalize runs at exit.
  */
@@ -83,6 +95,7 @@ export function startDistributed(asked: boolean): Collective | undefined {
     throw new CnnError('ERR_NO_MPI', `cannot start MPI: ${(e as Error).message}`);
   }
   started = new Collective(addon, world.rank, world.size, world.hosts, timeout);
+  shareCores(world.hosts, world.rank);
   process.on('exit', () => addon.mpiFinalize());
   return started;
 }

@@ -45,6 +45,8 @@ export interface TrainBenchResult {
   /** --distributed: the number of ranks, and each rank's seconds computing and in the gradient sums. */
   ranks?: number;
   per_rank?: { rank: number; host: string; compute_s: number; allreduce_s: number }[];
+  /** --distributed: microseconds of one sum of the gradients' bytes alone (no waiting for a slower rank). */
+  gradient_allreduce_us?: number;
 }
 
 /**
@@ -81,12 +83,21 @@ export async function benchTrain(opts: { config: string; batches: number; thread
   const timed = await run(opts.warmup, total);
   const trainSeconds = (performance.now() - t0) / 1000;
   let perRank: TrainBenchResult['per_rank'];
+  let allreduceUs: number | undefined;
   if (dist) {
     const slots = new Array<number>(2 * dist.size).fill(0);
     slots[2 * dist.rank] = trainSeconds - (timed.syncSeconds ?? 0);
     slots[2 * dist.rank + 1] = timed.syncSeconds ?? 0;
     const all = dist.sum(slots);
     perRank = dist.hosts.map((host, rank) => ({ rank, host, compute_s: round3(all[2 * rank]), allreduce_s: round3(all[2 * rank + 1]) }));
+    // The transfer alone, for the question whether overlapping it with backward would pay.
+    const floats = net.params().reduce((n, p, i) => n + (p.trainable ? net.getParam(i).length : 0), 0);
+    const bytes = new Float64Array(Math.ceil(floats / 2));
+    dist.sum([0]);
+    const t2 = performance.now();
+    const reps = 20;
+    for (let i = 0; i < reps; i++) dist.addonSum(bytes);
+    allreduceUs = Math.round(((performance.now() - t2) * 1000) / reps);
     if (!dist.isRoot) return undefined; // rank 0 evaluates and reports
   }
   const t1 = performance.now();
@@ -102,7 +113,7 @@ export async function benchTrain(opts: { config: string; batches: number; thread
     eval_images_per_s: Math.round(ev.count / evalSeconds),
     test_accuracy: ev.correct / ev.count,
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
-    ...(dist ? { ranks: dist.size, per_rank: perRank } : {}),
+    ...(dist ? { ranks: dist.size, per_rank: perRank, gradient_allreduce_us: allreduceUs } : {}),
   };
 }
 
@@ -169,7 +180,9 @@ export function benchCommand(): Command {
             `  train ${r.train_images_per_s} images/s (${r.batches} batches)\n` +
             `  eval  ${r.eval_images_per_s} images/s (test accuracy ${(r.test_accuracy * 100).toFixed(2)}%)\n` +
             `  peak RSS ${r.peak_rss_mb} MB\n` +
-            (r.per_rank ? `  ${r.ranks} ranks (batch ${r.batch_size} is global):\n${r.per_rank.map((p) => `    rank ${p.rank} (${p.host}): compute ${p.compute_s} s, allreduce ${p.allreduce_s} s\n`).join('')}` : ''),
+            (r.per_rank ? `  ${r.ranks} ranks (batch ${r.batch_size} is global):\n${r.per_rank.map((p) => `    rank ${p.rank} (${p.host}): compute ${p.compute_s} s, allreduce ${p.allreduce_s} s (with waiting for slower ranks)\n`).join('')}` +
+                `    one allreduce of the gradients alone: ${r.gradient_allreduce_us} us\n`
+              : ''),
         );
       }
     });
