@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { runCli } from './helpers/cli.js';
 import { jsonEvents, maxWeightDiff, mpiSkipReason, runMpi, spawnMpi, writeShardDataset } from './helpers/mpi.js';
 import { launchEnvironment } from '../src/distributed/detect.js';
+import { readWeightsFile } from '../src/model/weights-file.js';
 import { packageRoot } from '../src/version.js';
 
 const skip = mpiSkipReason();
@@ -68,13 +69,14 @@ test('cnn info names the MPI library it was built with', { skip }, () => {
   assert.match(info.mpi.library, /Open MPI v\d/);
 });
 
-test('2 and 3 ranks train the weights and metrics of one process on the same global batches', { skip }, async () => {
+test('2 and 3 ranks train the weights and metrics of one process on the same global batches', { skip }, async (t) => {
   const one = single(['--config', config, '--out', join(home, 'one.bin')]);
   const two = ranks(2, ['--config', config, '--out', join(home, 'two.bin')]);
   const three = ranks(3, ['--config', config, '--out', join(home, 'three.bin')]);
   for (const [name, run, file] of [['2', two, 'two.bin'], ['3', three, 'three.bin']] as const) {
     const diff = await maxWeightDiff(join(home, 'one.bin'), join(home, file));
     assert.ok(diff < TOLERANCE, `${name} ranks: max abs weight difference ${diff}`);
+    t.diagnostic(`${name} ranks: max abs weight difference to one process ${diff}`);
     const [a, b] = [epochs(one.stdout), epochs(run.stdout)];
     assert.equal(b.length, 2, `${name} ranks: rank 0 alone prints, once per epoch:\n${run.stdout}`);
     for (let e = 0; e < 2; e++) {
@@ -96,7 +98,7 @@ test('a batch_size smaller than the number of ranks still trains as one process 
   assert.ok(diff < TOLERANCE, `max abs weight difference ${diff}`);
 });
 
-test('a 2-rank checkpoint resumes with 1 rank and with 3 ranks to the weights of one uninterrupted process', { skip }, async () => {
+test('a 2-rank checkpoint resumes with 1 rank and with 3 ranks to the weights of one uninterrupted process', { skip }, async (t) => {
   single(['--config', config, '--epochs', '3', '--out', join(home, 'straight.bin')]);
   ranks(2, ['--config', config, '--epochs', '1', '--out', join(home, 'ck.bin')]);
   copyFileSync(join(home, 'ck.bin'), join(home, 'ck1.bin'));
@@ -106,6 +108,7 @@ test('a 2-rank checkpoint resumes with 1 rank and with 3 ranks to the weights of
   for (const f of ['ck1.bin', 'ck3.bin']) {
     const diff = await maxWeightDiff(join(home, 'straight.bin'), join(home, f));
     assert.ok(diff < TOLERANCE, `${f}: max abs weight difference ${diff}`);
+    t.diagnostic(`${f}: max abs weight difference to one process ${diff}`);
   }
 });
 
@@ -136,4 +139,23 @@ test('Ctrl-C to mpirun: every rank stops after the same batch, rank 0 saves a ch
   single(['--config', config, '--epochs', String(epoch), '--out', join(home, 'int-straight.bin')]);
   const diff = await maxWeightDiff(join(home, 'int-straight.bin'), out);
   assert.ok(diff < 1e-4, `max abs weight difference ${diff} after ${epoch} epochs`);
+});
+
+test('a loss that becomes NaN stops every rank at the same step; rank 0 alone says so and keeps the last good weights', { skip }, async () => {
+  const dir = join(home, 'nan');
+  const nan = writeShardDataset(dir, { optimizer: { type: 'sgd', learning_rate: 1e9 } });
+  const r = runMpi(2, ['train', '--config', nan, '--out', join(dir, 'nan.bin'), '--json'], { cwd: home, env });
+  assert.equal(r.status, 1, r.stderr);
+  const errors = r.stderr.split('\n').filter((l) => l.startsWith('cnn: error:'));
+  assert.equal(errors.length, 1, r.stderr);
+  assert.match(errors[0], /^cnn: error: the loss became NaN or infinite at epoch 1, step \d+; .*The last good weights are in .*nan\.bin$/);
+  const one = runCli(['train', '--config', nan, '--out', join(dir, 'nan1.bin'), '--json'], { env, cwd: home });
+  assert.equal(one.status, 1);
+  assert.equal(errors[0].replace(/nan\.bin$/, ''), one.stderr.trim().replace(/nan1\.bin$/, ''), 'the same step as one process');
+  // The last good step's weights, as one process saved them (huge after lr 1e9: compared relative to their size).
+  const [a, b] = await Promise.all([readWeightsFile(join(dir, 'nan.bin')), readWeightsFile(join(dir, 'nan1.bin'))]);
+  const position = (w: typeof a) => { const t = w.training as Record<string, unknown>; return [t.epoch, t.step, t.seen, t.correct, t.lossSum]; };
+  assert.deepEqual(position(a), position(b));
+  const scale = Math.max(...b.tensors.map((t) => Math.max(...Array.from(t.data, Math.abs))));
+  assert.ok((await maxWeightDiff(join(dir, 'nan.bin'), join(dir, 'nan1.bin'))) <= scale * 1e-5);
 });

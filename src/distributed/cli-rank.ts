@@ -9,14 +9,31 @@ export function silentOutput(): ClosableOutput {
 }
 
 /**
+ * Failures every rank meets together (the loss sums and the weight checksums are the same on every
+ * rank): a non-finite loss, weights that differ between ranks.
+ */
+const COLLECTIVE = new Set(['ERR_NON_FINITE', 'ERR_RANKS_DIFFER']);
+
+/**
  * A failure on any rank: printed with the rank and host (once: messages from the native sums already
  * name them), then MPI_Abort ends every rank of the job with the exit code, so no rank waits in a sum
  * for one that is gone. Rank 0's files are written atomically: its last checkpoint stays valid.
  */
-export function failRank(dist: Collective, e: unknown): never {
+export function failRank(dist: Collective, e: unknown): number {
+  const code = isCnnError(e) ? ((e as CnnError).exitCode ?? ExitCode.failure) : ExitCode.failure;
+  if (isCnnError(e) && COLLECTIVE.has(e.code)) {
+    // Every rank failed alike, at the same step: wait for rank 0 to finish what it saves, then all
+    // exit with the code, and rank 0 alone says why.
+    try {
+      dist.sum([0]);
+    } catch {
+      // a rank is gone: the launcher ends the job anyway
+    }
+    if (dist.isRoot) process.stderr.write(`cnn: error: ${e.message}\n`);
+    return code;
+  }
   const message = isCnnError(e) ? e.message : `internal error: ${(e as Error)?.message ?? String(e)}`;
   const named = /^rank \d+ \(host /.test(message) ? message : `${dist.who()}: ${message}`;
   process.stderr.write(`cnn: error: ${named}\n`);
-  const code = isCnnError(e) ? ((e as CnnError).exitCode ?? ExitCode.failure) : ExitCode.failure;
   return dist.abort(code);
 }

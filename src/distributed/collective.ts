@@ -80,7 +80,7 @@ export class Collective implements DataParallel {
     const other = all.findIndex((c) => c !== all[0]);
     if (other > 0) {
       throw new CnnError(
-        'ERR_DISTRIBUTED',
+        'ERR_RANKS_DIFFER',
         `the weights differ between the ranks after epoch ${epoch}: ${this.who(other)} holds other weights than ${this.who(0)} ` +
           `(checksums ${all[other].toString(16)} and ${all[0].toString(16)}); training stopped. The ranks must compute alike: ` +
           'the same cnn build on every host, and the same kernels (set CNN_ISA to one ISA every host has, e.g. CNN_ISA=avx2)',
