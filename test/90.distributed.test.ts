@@ -9,6 +9,7 @@
  */
 import test from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -60,6 +61,23 @@ test('--distributed with a cnn built without MPI says what to install, exit code
   assert.match(r.stderr, /^cnn: error: --distributed: this cnn was built without MPI support .*apt-get install openmpi-bin libopenmpi-dev.*npm run build/m);
   const info = runCli(['info'], { env: { ...env, CNN_ADDON_PATH: join(dir, 'cnn.node') } });
   assert.match(info.stdout, /^mpi: +not built: /m);
+});
+
+test('a run without MPI loads no MPI library; a --distributed one does', { skip }, () => {
+  // The CLI's main() in a process that reads its own memory map after training.
+  const script = (args: string[]) =>
+    `const { main } = await import(${JSON.stringify(join(packageRoot, 'dist', 'src', 'cli', 'index.js'))});` +
+    `const code = await main(['node', 'cnn', ...${JSON.stringify(args)}]);` +
+    `const maps = (await import('node:fs')).readFileSync('/proc/self/maps', 'utf8');` +
+    `process.stdout.write(JSON.stringify({ code, mpi: /libmpi|libcnn_mpi/.test(maps) }) + '\\n'); process.exit(0);`;
+  const run = (args: string[]) => {
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script(['train', '--config', config, '--epochs', '1', '--limit', '20', '--json', ...args])], { encoding: 'utf8', cwd: home, env: { ...process.env, ...env } });
+    const line = r.stdout.split('\n').find((l) => l.startsWith('{"code"'));
+    assert.ok(line, r.stderr);
+    return JSON.parse(line) as { code: number; mpi: boolean };
+  };
+  assert.deepEqual(run(['--out', join(home, 'plain.bin')]), { code: 0, mpi: false });
+  assert.deepEqual(run(['--out', join(home, 'dist1.bin'), '--distributed']), { code: 0, mpi: true });
 });
 
 test('cnn info names the MPI library it was built with', { skip }, () => {
