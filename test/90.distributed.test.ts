@@ -10,10 +10,10 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from './helpers/cli.js';
+import { cnnBin, runCli } from './helpers/cli.js';
 import { jsonEvents, maxWeightDiff, mpiSkipReason, runMpi, spawnMpi, writeShardDataset } from './helpers/mpi.js';
 import { launchEnvironment } from '../src/distributed/detect.js';
 import { readWeightsFile } from '../src/model/weights-file.js';
@@ -176,4 +176,30 @@ test('a loss that becomes NaN stops every rank at the same step; rank 0 alone sa
   assert.deepEqual(position(a), position(b));
   const scale = Math.max(...b.tensors.map((t) => Math.max(...Array.from(t.data, Math.abs))));
   assert.ok((await maxWeightDiff(join(dir, 'nan.bin'), join(dir, 'nan1.bin'))) <= scale * 1e-5);
+});
+
+test('callbacks that write files run on rank 0 only; those that steer training run on every rank alike', { skip }, async () => {
+  const dir = join(home, 'callbacks');
+  const withCallbacks = writeShardDataset(dir, {
+    epochs: 3,
+    callbacks: [
+      { type: 'CSVLogger', filename: 'log.csv' },
+      { type: 'ModelCheckpoint', filepath: 'best.weights.bin', save_freq: 2 },
+      { type: 'ReduceLROnPlateau', monitor: 'loss', patience: 0, factor: 0.5, min_delta: 10 },
+    ],
+  });
+  // MPMD, so that rank 1 runs in its own folder: a relative callback path it wrote would be there.
+  const [a, b, c] = ['r0', 'r1', 'one'].map((d) => join(dir, d));
+  for (const d of [a, b, c]) mkdirSync(d);
+  const train = ['train', '--config', withCallbacks, '--out', join(dir, 'two.bin'), '--json'];
+  const r = runMpi(1, [...train, ':', '-wdir', b, '-np', '1', process.execPath, cnnBin, ...train], { cwd: a, env, mpiArgs: ['-wdir', a] });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(readdirSync(b), [], 'rank 1 wrote files');
+  assert.deepEqual(readdirSync(a).sort(), ['best.weights.bin', 'log.csv']);
+  const one = runCli(['train', '--config', withCallbacks, '--out', join(dir, 'one.bin'), '--json'], { env, cwd: c });
+  assert.equal(one.status, 0, one.stderr);
+  // ReduceLROnPlateau halves the rate after every epoch on both ranks: the weights still agree.
+  const diff = await maxWeightDiff(join(dir, 'one.bin'), join(dir, 'two.bin'));
+  assert.ok(diff < TOLERANCE, `max abs weight difference ${diff}`);
+  assert.equal(readFileSync(join(a, 'log.csv'), 'utf8').split('\n').length, readFileSync(join(c, 'log.csv'), 'utf8').split('\n').length);
 });

@@ -2,6 +2,19 @@
 import { ExitCode, isCnnError, type CnnError } from '../errors.js';
 import type { ClosableOutput } from '../util/closable-output.js';
 import type { Collective } from './collective.js';
+import type { CallbackHooks } from '../api/callbacks.js';
+import { CSVLogger, ModelCheckpoint } from '../api/callbacks-builtin.js';
+import { TensorBoard } from '../api/callbacks-tensorboard.js';
+
+/**
+ * The config's callbacks a rank runs: rank 0 all of them; the others those that steer training
+ * (EarlyStopping, ReduceLROnPlateau, TerminateOnNaN: they see the same global metrics on every rank, so
+ * they decide alike), not those that write files. A batch hook on rank 0 alone is fine: the ranks'
+ * sums happen inside the steps, which run alike however they are grouped into native jobs.
+ */
+export function callbacksOfRank(list: CallbackHooks[], root: boolean): CallbackHooks[] {
+  return root ? list : list.filter((c) => !(c instanceof ModelCheckpoint || c instanceof CSVLogger || c instanceof TensorBoard));
+}
 
 /** The output of ranks other than 0: they train without a word (errors still go to stderr). */
 export function silentOutput(): ClosableOutput {

@@ -33,7 +33,7 @@ import { createSpinner } from '../spinner.js';
 import { logEpoch, openLogdir } from '../../tensorboard/train-logdir.js';
 import { spinnerCallbacks } from '../dataset-spinner.js';
 import { startDistributed } from '../../distributed/start.js';
-import { failRank, silentOutput } from '../../distributed/cli-rank.js';
+import { callbacksOfRank, failRank, silentOutput } from '../../distributed/cli-rank.js';
 import type { Collective } from '../../distributed/collective.js';
 
 interface TrainOptions {
@@ -187,7 +187,7 @@ async function trainRun(opts: TrainOptions, dist: Collective | undefined): Promi
     model.native(); // built now, under the spinner
     spinner.stop();
     const tensorboard = opts.logdir !== undefined && root ? openLogdir(opts.logdir, config) : undefined;
-    const callbacks = callbacksFromConfig(config.callbacks);
+    const callbacks = callbacksOfRank(callbacksFromConfig(config.callbacks), root);
 
     const progress = new ProgressLine({ stream: stdout });
     // Kept until the end, so a signal during the last save does not kill the process mid-write.
