@@ -49,6 +49,9 @@ test('the launchers are recognized from their own environment, and nothing else 
   assert.deepEqual(launchEnvironment({ PMIX_RANK: '1' }), { variable: 'PMIX_RANK', rank: 1 });
   assert.equal(launchEnvironment({ PMI_RANK: 'x' }), undefined);
   assert.equal(launchEnvironment({ HOME: '/root' }), undefined);
+  // srun of 4 tasks without an MPI plugin is a launch (MPI would start each alone); one task is not.
+  assert.deepEqual(launchEnvironment({ SLURM_PROCID: '3', SLURM_NTASKS: '4' }), { variable: 'SLURM_PROCID', rank: 3, size: 4 });
+  assert.equal(launchEnvironment({ SLURM_PROCID: '0', SLURM_NTASKS: '1' }), undefined);
 });
 
 test('--distributed with a cnn built without MPI says what to install, exit code 2', () => {
@@ -78,6 +81,12 @@ test('a run without MPI loads no MPI library; a --distributed one does', { skip 
   };
   assert.deepEqual(run(['--out', join(home, 'plain.bin')]), { code: 0, mpi: false });
   assert.deepEqual(run(['--out', join(home, 'dist1.bin'), '--distributed']), { code: 0, mpi: true });
+});
+
+test('tasks that MPI does not see as one job (srun without --mpi) are refused, not trained alone', { skip }, () => {
+  const r = runCli(['train', '--config', config, '--out', join(home, 'alone.bin')], { env: { ...env, SLURM_PROCID: '0', SLURM_NTASKS: '2' }, cwd: home });
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /^cnn: error: the launcher started 2 processes but MPI sees 1: .*srun --mpi=pmix/m);
 });
 
 test('cnn info names the MPI library it was built with', { skip }, () => {

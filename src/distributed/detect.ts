@@ -27,5 +27,10 @@ export function launchEnvironment(env: NodeJS.ProcessEnv = process.env): LaunchE
     const size = sizeVar ? int(env[sizeVar]) : undefined;
     return { variable: rankVar, rank, ...(size !== undefined ? { size } : {}) };
   }
+  // srun of several tasks without an MPI plugin (no PMI variables): MPI would start each task alone,
+  // and N runs would train and write the same files. Treated as a launch, so the size check refuses it.
+  const tasks = int(env.SLURM_NTASKS);
+  const task = int(env.SLURM_PROCID);
+  if (task !== undefined && tasks !== undefined && tasks > 1) return { variable: 'SLURM_PROCID', rank: task, size: tasks };
   return undefined;
 }

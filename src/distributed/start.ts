@@ -94,6 +94,14 @@ export function startDistributed(asked: boolean): Collective | undefined {
   } catch (e) {
     throw new CnnError('ERR_NO_MPI', `cannot start MPI: ${(e as Error).message}`);
   }
+  if (launched?.size !== undefined && launched.size !== world.size) {
+    const hint = launched.variable === 'SLURM_PROCID' ? ' (start it with srun --mpi=pmix, or pmi2)' : '';
+    throw new CnnError(
+      'ERR_NO_MPI',
+      `the launcher started ${launched.size} processes but MPI sees ${world.size}: they would train alone, each writing the same files${hint}; ` +
+        'is this cnn built against the MPI of the launcher?',
+    );
+  }
   started = new Collective(addon, world.rank, world.size, world.hosts, timeout);
   shareCores(world.hosts, world.rank);
   process.on('exit', () => addon.mpiFinalize());
