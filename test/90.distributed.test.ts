@@ -11,12 +11,12 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cnnBin, runCli } from './helpers/cli.js';
 import { jsonEvents, maxWeightDiff, mpiSkipReason, runMpi, spawnMpi, writeShardDataset } from './helpers/mpi.js';
 import { launchEnvironment } from '../src/distributed/detect.js';
-import { readWeightsFile } from '../src/model/weights-file.js';
+import { readWeightsFile, writeWeightsFile } from '../src/model/weights-file.js';
 import { packageRoot } from '../src/version.js';
 
 const skip = mpiSkipReason();
@@ -211,4 +211,20 @@ test('callbacks that write files run on rank 0 only; those that steer training r
   const diff = await maxWeightDiff(join(dir, 'one.bin'), join(dir, 'two.bin'));
   assert.ok(diff < TOLERANCE, `max abs weight difference ${diff}`);
   assert.equal(readFileSync(join(a, 'log.csv'), 'utf8').split('\n').length, readFileSync(join(c, 'log.csv'), 'utf8').split('\n').length);
+});
+
+test('ranks that start from different weights are stopped before training, naming the rank', { skip }, async () => {
+  const dir = join(home, 'differ');
+  mkdirSync(dir);
+  ranks(2, ['--config', config, '--epochs', '1', '--out', join(dir, 'a.bin')]);
+  // b.bin: the same checkpoint with one weight changed, as a stale copy on another host would be.
+  const contents = await readWeightsFile(join(dir, 'a.bin'));
+  contents.tensors[0].data[0] += 0.5;
+  await writeWeightsFile(join(dir, 'b.bin'), contents);
+  const r = runMpi(1, ['train', '--resume', join(dir, 'a.bin'), '--epochs', '2', ':', '-np', '1', process.execPath, cnnBin, 'train', '--resume', join(dir, 'b.bin'), '--epochs', '2'], { cwd: home, env });
+  assert.equal(r.status, 1, r.stderr);
+  const errors = r.stderr.split('\n').filter((l) => l.startsWith('cnn: error:'));
+  assert.equal(errors.length, 1, r.stderr);
+  assert.match(errors[0], new RegExp(`^cnn: error: the weights differ between the ranks before training: rank 1 \\(host ${hostname()}\\) holds other weights than rank 0 .*the same checkpoint`));
+  assert.equal((await readWeightsFile(join(dir, 'a.bin'))).training?.epoch, 1, 'a.bin was not touched');
 });

@@ -63,11 +63,11 @@ export class Collective implements DataParallel {
 
   /**
    * A CRC of every parameter, compared over the ranks (each puts its own in its slot of a sum). The
-   * ranks apply the same update to the same weights, so they can only differ when a host computes
-   * differently (another cnn build or ISA) or memory went bad: training stops rather than go on with
-   * several models.
+   * ranks apply the same summed gradient to the same weights, so they can only differ when they started
+   * from different checkpoints, a host updates differently (another cnn build) or memory went bad:
+   * training stops rather than go on with several models.
    */
-  checkSameWeights(net: NativeNetwork, epoch: number): void {
+  checkSameWeights(net: NativeNetwork, when: string): void {
     let crc = 0;
     const count = net.params().length;
     for (let i = 0; i < count; i++) {
@@ -81,9 +81,11 @@ export class Collective implements DataParallel {
     if (other > 0) {
       throw new CnnError(
         'ERR_RANKS_DIFFER',
-        `the weights differ between the ranks after epoch ${epoch}: ${this.who(other)} holds other weights than ${this.who(0)} ` +
-          `(checksums ${all[other].toString(16)} and ${all[0].toString(16)}); training stopped. The ranks must compute alike: ` +
-          'the same cnn build on every host, and the same kernels (set CNN_ISA to one ISA every host has, e.g. CNN_ISA=avx2)',
+        `the weights differ between the ranks ${when}: ${this.who(other)} holds other weights than ${this.who(0)} ` +
+          `(checksums ${all[other].toString(16)} and ${all[0].toString(16)}); training stopped. ` +
+          (when === 'before training'
+            ? 'Every rank must read the same checkpoint (is the file on each host the same?)'
+            : 'The ranks must update alike: the same cnn build on every host'),
       );
     }
   }

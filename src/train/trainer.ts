@@ -92,8 +92,8 @@ export interface DataParallel {
   anyStop(local: boolean): boolean;
   /** The validation sums over all ranks, each evaluating its part. */
   evaluate(net: NativeNetwork, set: ExampleSet, plan: Pick<TrainPlan, 'scale' | 'offset'>): Promise<{ lossSum: number; correct: number; count: number }>;
-  /** Throws when the ranks' weights differ (after each epoch). */
-  checkSameWeights(net: NativeNetwork, epoch: number): void;
+  /** Throws when the ranks' weights differ (before training, and after each epoch); `when` says which. */
+  checkSameWeights(net: NativeNetwork, when: string): void;
 }
 
 export function stepsPerEpoch(count: number, batchSize: number): number {
@@ -137,6 +137,7 @@ export async function train(
   const steps = stepsPerEpoch(data.count, plan.batchSize);
   const perBatch = Boolean(events.batchBegin || events.batchEnd);
   const stop = () => events.shouldStop?.() === true;
+  dp?.checkSameWeights(net, 'before training'); // every rank must start from the same weights (its own copy of a checkpoint)
   while (state.epoch < plan.epochs) {
     // With several ranks, none may stop alone: they agree (during an epoch, the native step does).
     if (dp ? dp.anyStop(Atomics.load(cancel, 0) !== 0) : Atomics.load(cancel, 0)) return 'cancelled';
@@ -209,7 +210,7 @@ export async function train(
       record.val_loss = kerasMean(v.lossSum, v.count);
       record.val_accuracy = kerasMean(v.correct, v.count);
     }
-    dp?.checkSameWeights(net, state.epoch + 1);
+    dp?.checkSameWeights(net, `after epoch ${state.epoch + 1}`);
     // A run restarted at an earlier epoch (fit's initialEpoch) replaces the later records.
     state.history = [...state.history.filter((r) => r.epoch <= state.epoch), record];
     state.epoch += 1;
