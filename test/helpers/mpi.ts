@@ -101,10 +101,11 @@ export function writeShardDataset(dir: string, overrides: Record<string, unknown
   return path;
 }
 
-/** The --json lines of a run. */
+/** The --json lines of a run (whole lines only: output still arriving may end mid-line). */
 export function jsonEvents(stdout: string): Record<string, unknown>[] {
   return stdout
     .split('\n')
+    .slice(0, -1)
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
