@@ -2,6 +2,8 @@
 #   npx node-gyp rebuild   ->  build/Release/cnn.node
 # Sources are listed by globbing the folders, so a new file needs no edit here. Each ISA's kernels are a
 # static library compiled with that ISA's flags only; never -march=native.
+# MPI (libcnn_mpi.so, data-parallel training) is left out of this build: `cnn train --distributed` then
+# says so; build with `npm run build` (cmake-js, which finds MPI) for it. -ldl: the addon dlopen()s it.
 {
   "variables": {
     "core_sources": ["<!@(node -p \"require('./native/gyp-sources.cjs')('core')\")"],
@@ -31,7 +33,7 @@
           "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
           "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED",
                       "CNN_HAVE_AVX2=1", "CNN_HAVE_AVX512=1"],
-          "libraries": ["-lpthread"] }
+          "libraries": ["-lpthread", "-ldl"] }
       ]
     }, {
       "targets": [
@@ -40,7 +42,7 @@
           "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
           "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
           "conditions": [["target_arch=='arm64'", { "defines": ["CNN_HAVE_NEON=1"] }]],
-          "libraries": ["-lpthread"] }
+          "libraries": ["-lpthread", "-ldl"] }
       ]
     }]
   ]

@@ -37,6 +37,8 @@ export interface TrainProgressTotals {
   correct: number;
   lossSum: number;
   cancelled: boolean;
+  /** Data-parallel jobs: seconds this rank spent in the sums over the ranks. */
+  syncSeconds?: number;
 }
 
 export interface EvalTotals {
@@ -64,7 +66,8 @@ export interface NativeNetwork {
     images: Uint8Array | Float32Array,
     labels: Uint8Array,
     order: Int32Array,
-    options: { batchSize: number; scale: number; offset: number; firstBatch?: number; lastBatch?: number },
+    /** distributedTimeout: data-parallel over the MPI ranks (src/distributed/), seconds per sum. */
+    options: { batchSize: number; scale: number; offset: number; firstBatch?: number; lastBatch?: number; distributedTimeout?: number },
     onProgress: ((batches: number, seen: number, correct: number, lossSum: number) => void) | null,
     cancel: Int32Array,
   ): Promise<TrainProgressTotals>;
@@ -117,6 +120,12 @@ export function addonCandidates(): string[] {
 }
 
 let cached: NativeAddon | undefined;
+let loadedPath: string | undefined;
+
+/** The file the addon was loaded from (libcnn_mpi.so, when built, lies beside it). */
+export function loadedAddonPath(): string | undefined {
+  return loadedPath;
+}
 let threadSetting: ThreadChoice | undefined;
 
 /** The pool size in use and where it came from (CNN_THREADS, --threads, one per CPU), once loaded. */
@@ -176,6 +185,7 @@ export function loadAddonFrom(candidates: string[]): NativeAddon {
     }
     addon.setErrorClass(CnnError);
     addon.initIsa(); // throws CnnError(ERR_ISA_UNAVAILABLE) for a CNN_ISA the CPU lacks
+    loadedPath = path;
     return withCheckedThreads(addon);
   }
   const cd = `cd ${shellQuote(packageRoot)} &&`;

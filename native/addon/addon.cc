@@ -41,6 +41,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   cnn_addon::register_calculators(env, exports);
   cnn_addon::register_bench(env, exports);
   cnn_addon::register_network(env, exports);
+  cnn_addon::register_mpi(env, exports);
   return exports;
 }
 

@@ -6,4 +6,5 @@ namespace cnn_addon {
 void register_calculators(Napi::Env env, Napi::Object exports);
 void register_bench(Napi::Env env, Napi::Object exports);
 void register_network(Napi::Env env, Napi::Object exports);
+void register_mpi(Napi::Env env, Napi::Object exports);  // mpi_bridge.cc
 }  // namespace cnn_addon

@@ -12,6 +12,7 @@
 #include "addon/convert.h"
 #include "addon/errors.h"
 #include "addon/exports.h"
+#include "addon/mpi_bridge.h"
 #include "core/error.h"
 #include "core/network.h"
 
@@ -138,10 +139,11 @@ void gather(const DataView& d, const int32_t* idx, int n, float* out) {
 class TrainWorker : public Napi::AsyncProgressQueueWorker<TrainProgress> {
  public:
   TrainWorker(Napi::Env env, NetworkWrap* wrap, DataView data, const int32_t* order, size_t order_len, int batch_size,
-              int first_batch, int last_batch, const int32_t* cancel, Napi::Function on_progress)
+              int first_batch, int last_batch, const int32_t* cancel, Napi::Function on_progress,
+              double distributed_timeout)
       : Napi::AsyncProgressQueueWorker<TrainProgress>(env), deferred_(Napi::Promise::Deferred::New(env)), wrap_(wrap),
         data_(data), order_(order), order_len_(order_len), batch_size_(batch_size), first_batch_(first_batch),
-        last_batch_(last_batch), cancel_(cancel) {
+        last_batch_(last_batch), cancel_(cancel), distributed_timeout_(distributed_timeout) {
     if (!on_progress.IsEmpty()) on_progress_ = Napi::Persistent(on_progress);
     wrap_ref_ = Napi::Persistent(wrap->Value());
   }
@@ -153,6 +155,7 @@ class TrainWorker : public Napi::AsyncProgressQueueWorker<TrainProgress> {
     if (!run_job([&] { train_batches(progress); }, code_, message)) SetError(message);
   }
   void train_batches(const ExecutionProgress& progress) {
+    if (distributed_timeout_ > 0) return train_shards(progress);
     cnn::Network& net = wrap_->net();
     std::vector<float> x(size_t(batch_size_) * data_.example_size);
     std::vector<int32_t> y(batch_size_);
@@ -177,6 +180,45 @@ class TrainWorker : public Napi::AsyncProgressQueueWorker<TrainProgress> {
       progress.Send(&state_, 1);
     }
   }
+  // Data-parallel: every rank runs every batch, on its share of it (the first batch % ranks ranks take
+  // one example more); the totals are the global batch's. No rank leaves the loop alone: the stop flag
+  // travels with each step's sums, and all ranks stop after the same batch.
+  void train_shards(const ExecutionProgress& progress) {
+    cnn::Network& net = wrap_->net();
+    const int rank = mpi_rank(), ranks = mpi_size();
+    MpiStepSync sync(cancel_, distributed_timeout_);
+    struct Timed {  // the time in sums is reported however the loop ends
+      MpiStepSync& s;
+      double& out;
+      ~Timed() { out = s.seconds(); }
+    } timed{sync, sync_seconds_};
+    const int most = batch_size_ / ranks + 1;
+    std::vector<float> x(size_t(most) * data_.example_size);
+    std::vector<int32_t> y(most);
+    for (int b = first_batch_; b < last_batch_; ++b) {
+      size_t start = size_t(b) * batch_size_;
+      int global_n = int(std::min<size_t>(batch_size_, order_len_ - start));
+      int base = global_n / ranks, extra = global_n % ranks;
+      int n = base + (rank < extra ? 1 : 0);
+      int offset = rank * base + std::min(rank, extra);
+      for (int i = 0; i < n; ++i) {
+        int32_t idx = order_[start + offset + i];
+        if (idx < 0 || size_t(idx) >= data_.count) throw cnn::Error(cnn::kErrInvalidArgument, "order holds an index out of range");
+        y[i] = data_.labels[idx];
+      }
+      if (n > 0) gather(data_, order_ + start + offset, n, x.data());
+      cnn::BatchResult r = net.train_shard(x.data(), y.data(), n, cnn::Shard{global_n, offset, &sync});
+      state_.batches += 1;
+      state_.seen += r.count;
+      state_.correct += r.correct;
+      state_.loss_sum += r.loss * r.count;
+      progress.Send(&state_, 1);
+      if (sync.stop_agreed()) {
+        cancelled_ = true;
+        break;
+      }
+    }
+  }
   void OnProgress(const TrainProgress* p, size_t count) override {
     if (on_progress_.IsEmpty() || count == 0) return;
     Napi::Env env = Env();
@@ -191,6 +233,7 @@ class TrainWorker : public Napi::AsyncProgressQueueWorker<TrainProgress> {
     o.Set("correct", state_.correct);
     o.Set("lossSum", state_.loss_sum);
     o.Set("cancelled", cancelled_);
+    if (distributed_timeout_ > 0) o.Set("syncSeconds", sync_seconds_);
     return o;
   }
   void OnOK() override {
@@ -213,6 +256,8 @@ class TrainWorker : public Napi::AsyncProgressQueueWorker<TrainProgress> {
   size_t order_len_;
   int batch_size_, first_batch_, last_batch_;
   const int32_t* cancel_;
+  double distributed_timeout_;  // > 0: data-parallel over the MPI ranks, with this deadline per sum
+  double sync_seconds_ = 0;
   Napi::FunctionReference on_progress_;
   TrainProgress state_{0, 0, 0, 0.0};
   bool cancelled_ = false;
@@ -402,7 +447,8 @@ Napi::Value NetworkWrap::InputSize(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), double(net_->input_size()));
 }
 
-// trainBatches(images, labels, order Int32Array, {batchSize, scale, offset, firstBatch, lastBatch},
+// trainBatches(images, labels, order Int32Array, {batchSize, scale, offset, firstBatch, lastBatch,
+//              distributedTimeout (seconds; given: data-parallel over the MPI ranks, see train_shards)},
 //              onProgress(batches, seen, correct, lossSum) | null, cancel Int32Array(1))
 Napi::Value NetworkWrap::TrainBatches(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -423,8 +469,13 @@ Napi::Value NetworkWrap::TrainBatches(const Napi::CallbackInfo& info) {
   int last = get_int(opts, "lastBatch", total_batches, first, total_batches);
   Napi::Function on_progress;
   if (info[4].IsFunction()) on_progress = info[4].As<Napi::Function>();
+  double distributed_timeout = get_number(opts, "distributedTimeout", 0.0);
+  if (distributed_timeout != 0) {
+    require(env, std::isfinite(distributed_timeout) && distributed_timeout > 0, "distributedTimeout must be a positive number of seconds");
+    if (!mpi_ready()) throw make_error(env, "ERR_DISTRIBUTED", "distributed training needs MPI initialized first (mpiInit)");
+  }
   auto* worker = new TrainWorker(env, this, data, order.Data(), order.ElementLength(), batch_size, first, last,
-                                 cancel.Data(), on_progress);
+                                 cancel.Data(), on_progress, distributed_timeout);
   worker->keep.hold(info[0]);
   worker->keep.hold(info[1]);
   worker->keep.hold(info[2]);

@@ -242,6 +242,80 @@ BatchResult Network::train_batch(const float* x, const int32_t* labels, int n) {
   return r;
 }
 
+// Mirrors train_batch; what differs is marked. Every process makes the same calls to shard.sync in the
+// same order, whatever its n (0 included), so none waits for a sum another never starts.
+BatchResult Network::train_shard(const float* x, const int32_t* labels, int n, const Shard& shard) {
+  Impl& m = *impl_;
+  CNN_CHECK(shard.sync != nullptr, "train_shard needs a StepSync");
+  CNN_CHECK(shard.global_n >= 1 && n >= 0 && shard.offset >= 0 && int64_t(shard.offset) + n <= shard.global_n,
+            "train_shard: the shard lies outside its global batch");
+  CNN_CHECK(n == 0 || (x && labels), "train_shard needs inputs and labels");
+  const float weight = float(double(n) / shard.global_n);
+  LossValue lv;
+  if (n > 0) {
+    m.check_labels(labels, n);
+    m.ensure_capacity(n);
+    m.forward(x, n, RunContext{true, m.iterations, shard.offset});
+    lv = cross_entropy(m.acts.back().data(), labels, n, m.classes, m.fused_softmax, m.grad_a.data());
+  }
+  // The global batch's loss and correct count; a non-finite loss anywhere stops every process here.
+  double totals[2] = {lv.mean * n, double(lv.correct)};
+  shard.sync->sum(totals, 2);
+  BatchResult r{totals[0] / shard.global_n + m.penalty(), int(totals[1]), shard.global_n};
+  if (!std::isfinite(r.loss))
+    throw Error(kErrNonFinite, "the loss became " + std::string(std::isnan(r.loss) ? "NaN" : "infinite") +
+                                   " at iteration " + std::to_string(m.iterations + 1) +
+                                   "; the parameters were left as they were before this batch");
+  std::vector<float*> grads;
+  std::vector<size_t> sizes;
+  for (Param* p : m.params)
+    if (p->info.trainable) {
+      grads.push_back(p->grad.data());
+      sizes.push_back(p->grad.size());
+    }
+  if (n > 0) {
+    // (p - y) / n becomes (p - y) / global_n: backward is linear in dy, so every gradient comes out
+    // weighted by n / global_n and the sum over processes is the global batch's mean gradient.
+    float* grad = m.grad_a.data();
+    for (size_t i = 0, len = size_t(n) * m.classes; i < len; ++i) grad[i] *= weight;
+    float* other = m.grad_b.data();
+    for (size_t i = m.layers.size(); i-- > 0;) {
+      m.layers[i]->backward(m.input_of(i, x), m.acts[i].data(), grad, i > 0 ? other : nullptr, n);
+      std::swap(grad, other);
+    }
+  } else {
+    for (size_t i = 0; i < grads.size(); ++i) std::fill(grads[i], grads[i] + sizes[i], 0.0f);
+  }
+  shard.sync->sum(grads.data(), sizes.data(), grads.size());
+  m.add_regularization_gradients();  // after the sum: the penalty counts once, as in one process
+  if (!m.gradients_finite())
+    throw Error(kErrNonFinite, "a gradient became NaN or infinite at iteration " + std::to_string(m.iterations + 1) +
+                                   "; the parameters were left as they were before this batch");
+  std::vector<float*>& slot_ptrs = m.slot_ptrs;
+  slot_ptrs.resize(size_t(m.optimizer.slots()));
+  for (size_t i = 0; i < m.params.size(); ++i) {
+    Param& p = *m.params[i];
+    if (!p.info.trainable) continue;
+    for (size_t s = 0; s < slot_ptrs.size(); ++s) slot_ptrs[s] = m.slots[i][s].data();
+    m.optimizer.update(p.value.data(), p.grad.data(), slot_ptrs.data(), p.value.size(), m.iterations);
+  }
+  if (n > 0)
+    for (auto& layer : m.layers) layer->commit();
+  // Non-trainable values (BN moving statistics) are averaged, weighted by examples: linear in the
+  // batch statistics, so this equals a moving average of the shards' weighted statistics.
+  std::vector<float*> fixed;
+  sizes.clear();
+  for (Param* p : m.params)
+    if (!p->info.trainable) {
+      for (float& v : p->value) v *= weight;
+      fixed.push_back(p->value.data());
+      sizes.push_back(p->value.size());
+    }
+  if (!fixed.empty()) shard.sync->sum(fixed.data(), sizes.data(), fixed.size());
+  ++m.iterations;
+  return r;
+}
+
 BatchResult Network::evaluate_batch(const float* x, const int32_t* labels, int n, float* probs) {
   Impl& m = *impl_;
   CNN_CHECK(n >= 1, "evaluate_batch needs at least one example");

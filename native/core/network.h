@@ -83,6 +83,25 @@ struct ParamInfo {
   bool trainable = true;
 };
 
+// Data-parallel training (several processes, one model; see native/mpi/ and native/addon/mpi_bridge.cc).
+// The core knows no MPI: a step asks a StepSync to sum values over all processes. Every process runs
+// the same step on its own shard of the global batch; after the sums every process holds the same
+// averaged gradient and applies the same optimizer update, so the weights stay identical.
+class StepSync {
+ public:
+  virtual ~StepSync() = default;
+  // In place: each value becomes its sum over all processes. Throws cnn::Error on failure or timeout.
+  virtual void sum(double* values, size_t count) = 0;
+  virtual void sum(float* const* buffers, const size_t* sizes, size_t count) = 0;
+};
+
+// This process's part of a global batch: examples [offset, offset + n) of `global_n`, n may be 0.
+struct Shard {
+  int global_n = 0;
+  int offset = 0;
+  StepSync* sync = nullptr;
+};
+
 struct BatchResult {
   double loss = 0;   // mean cross-entropy over the batch plus regularization penalty
   int correct = 0;   // argmax == label
@@ -121,6 +140,12 @@ class Network {
   // One step: forward, loss, backward, optimizer update. x is [n, input] already preprocessed;
   // labels are class indices. Throws Error(ERR_NON_FINITE) before updating when the loss is NaN/inf.
   BatchResult train_batch(const float* x, const int32_t* labels, int n);
+  // The same step for one shard of a global batch (data-parallel training): the loss and gradients
+  // are weighted by n / global_n and summed over the processes, so the update equals one process's on
+  // the whole batch (up to float rounding), however unevenly the batch is split. BatchNormalization
+  // normalizes with this shard's statistics; its moving statistics are averaged over the processes,
+  // weighted the same way. The result (loss, correct, count) is the global batch's.
+  BatchResult train_shard(const float* x, const int32_t* labels, int n, const Shard& shard);
   // Inference (dropout off, BN moving statistics). probs (nullable) receives [n, classes]. Large n is
   // processed in slices, so it does not grow the buffers beyond max(training batch, 64) examples.
   // labels may be null (then loss/correct are 0).

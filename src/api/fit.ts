@@ -8,7 +8,7 @@
  * a callback resumes where it was saved.
  */
 import { CnnError, ExitCode, usageError } from '../errors.js';
-import { stepsPerEpoch, train, type EpochRecord, type ExampleSet, type RunningMetrics, type TrainEvents } from '../train/trainer.js';
+import { stepsPerEpoch, train, type DataParallel, type EpochRecord, type ExampleSet, type RunningMetrics, type TrainEvents } from '../train/trainer.js';
 import { callbacksFromConfig } from './callbacks-from-config.js';
 import { CallbackList, History, type CallbackHooks, type Logs } from './callbacks.js';
 import { readExamples, takeFirst, type ImageInput, type LabelInput, type TrainingData } from './inputs.js';
@@ -168,10 +168,10 @@ function logsOf(record: EpochRecord, withAccuracy: boolean): Logs {
  * and the config's callbacks, which hear of each epoch after the CLI's epochEnd (so the epoch is saved
  * before a callback can fail) and may stop the run (EarlyStopping: status "stopped").
  */
-export async function trainModel(model: Sequential, data: ExampleSet, validation: ExampleSet | undefined, events: TrainEvents, cancel: Int32Array, hooks: CallbackHooks[] = []) {
+export async function trainModel(model: Sequential, data: ExampleSet, validation: ExampleSet | undefined, events: TrainEvents, cancel: Int32Array, hooks: CallbackHooks[] = [], dp?: DataParallel) {
   const c = model.normalizedConfig;
   const plan = { epochs: c.epochs, batchSize: c.batch_size, shuffle: c.shuffle, seed: c.seed, scale: c.preprocessing.rescale, offset: c.preprocessing.offset };
-  if (hooks.length === 0) return train(model.native(), plan, data, validation, model.trainingState, events, cancel);
+  if (hooks.length === 0) return train(model.native(), plan, data, validation, model.trainingState, events, cancel, dp);
   const callbacks = new CallbackList(hooks);
   callbacks.setup(model, { epochs: c.epochs, steps: stepsPerEpoch(data.count, c.batch_size), verbose: 0 });
   const withAccuracy = c.metrics.includes('accuracy');
@@ -209,6 +209,7 @@ export async function trainModel(model: Sequential, data: ExampleSet, validation
       shouldStop: () => model.stopTraining || Boolean(events.shouldStop?.()),
     },
     cancel,
+    dp,
   );
   if (status !== 'cancelled') await callbacks.trainEnd(lastLogs); // EarlyStopping restores the best weights here
   return status;

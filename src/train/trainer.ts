@@ -80,6 +80,22 @@ export interface TrainEvents {
   shouldStop?(): boolean;
 }
 
+/**
+ * Data-parallel training over several processes (src/distributed/collective.ts): every rank runs this
+ * same loop on the same order of examples; each computes its share of every batch and the native step
+ * sums the gradients. What must agree between ranks without a native job goes through here.
+ */
+export interface DataParallel {
+  /** Seconds a sum may wait for the other ranks. */
+  timeout: number;
+  /** True on every rank when any rank's flag is true. */
+  anyStop(local: boolean): boolean;
+  /** The validation sums over all ranks, each evaluating its part. */
+  evaluate(net: NativeNetwork, set: ExampleSet, plan: Pick<TrainPlan, 'scale' | 'offset'>): Promise<{ lossSum: number; correct: number; count: number }>;
+  /** Throws when the ranks' weights differ (before training, and after each epoch); `when` says which. */
+  checkSameWeights(net: NativeNetwork, when: string): void;
+}
+
 export function stepsPerEpoch(count: number, batchSize: number): number {
   return Math.ceil(count / batchSize);
 }
@@ -116,12 +132,15 @@ export async function train(
   state: TrainState,
   events: TrainEvents,
   cancel: Int32Array,
+  dp?: DataParallel,
 ): Promise<'done' | 'cancelled' | 'stopped'> {
   const steps = stepsPerEpoch(data.count, plan.batchSize);
   const perBatch = Boolean(events.batchBegin || events.batchEnd);
   const stop = () => events.shouldStop?.() === true;
+  dp?.checkSameWeights(net, 'before training'); // every rank must start from the same weights (its own copy of a checkpoint)
   while (state.epoch < plan.epochs) {
-    if (Atomics.load(cancel, 0)) return 'cancelled';
+    // With several ranks, none may stop alone: they agree (during an epoch, the native step does).
+    if (dp ? dp.anyStop(Atomics.load(cancel, 0) !== 0) : Atomics.load(cancel, 0)) return 'cancelled';
     await events.epochStart?.(state.epoch, plan.epochs, steps, state);
     const order = epochOrder(data.count, plan.seed, state.epoch, plan.shuffle);
     // One native job for batches [state.step, last): 'non-finite' when the loss stopped being finite.
@@ -133,7 +152,7 @@ export async function train(
           data.images,
           data.labels,
           order,
-          { batchSize: plan.batchSize, scale: plan.scale, offset: plan.offset, firstBatch: state.step, lastBatch: last },
+          { batchSize: plan.batchSize, scale: plan.scale, offset: plan.offset, firstBatch: state.step, lastBatch: last, ...(dp ? { distributedTimeout: dp.timeout } : {}) },
           events.batch
             ? (batches, seen, correct, lossSum) => {
                 const n = base.seen + seen;
@@ -186,11 +205,12 @@ export async function train(
       images_per_s: state.seen / Math.max(1e-9, state.seconds),
     };
     if (validation && validation.count > 0) {
-      const v = await evaluateSet(net, validation, plan);
+      const v = dp ? await dp.evaluate(net, validation, plan) : await evaluateSet(net, validation, plan);
       // Keras's validation metrics are Means too (float32), as the training ones.
       record.val_loss = kerasMean(v.lossSum, v.count);
       record.val_accuracy = kerasMean(v.correct, v.count);
     }
+    dp?.checkSameWeights(net, `after epoch ${state.epoch + 1}`);
     // A run restarted at an earlier epoch (fit's initialEpoch) replaces the later records.
     state.history = [...state.history.filter((r) => r.epoch <= state.epoch), record];
     state.epoch += 1;

@@ -25,6 +25,7 @@ struct Param {
 struct RunContext {
   bool training = false;
   int64_t iteration = 0;  // optimizer iterations before this step (keys the dropout masks)
+  int64_t example_offset = 0;  // index of example 0 in the global batch (data-parallel shards)
 };
 
 // Where parameters get their random keys: (network seed, index of the parameter in the network).

@@ -48,9 +48,23 @@ void DropoutLayer::forward(const float* x, float* y, int n, const RunContext& ct
   // uniform falls below rate * 2^32.
   uint64_t key = derive_key(seed_, uint64_t(ctx.iteration));
   uint64_t cut = uint64_t(std::ldexp(spec_.rate, 32));
+  // A data-parallel shard starting at example `example_offset` of the global batch draws the masks
+  // those examples get in one process: element i is global element base + i.
+  uint64_t base = uint64_t(ctx.example_offset) * in_size_;
+  if (base % 2 == 1) {
+    parallel_for(count, kGrain, [&](size_t b, size_t e) {
+      for (size_t i = b; i < e; ++i) {
+        uint64_t g = base + i, h = counter_bits(key, g / 2);
+        mask_[i] = ((g % 2 ? h >> 32 : h & 0xffffffffu) < cut) ? 0.0f : scale_;
+        y[i] = x[i] * mask_[i];
+      }
+    });
+    return;
+  }
+  // Even base: the pairs line up, shifted by base / 2.
   parallel_for((count + 1) / 2, kGrain / 2, [&](size_t b, size_t e) {
     for (size_t pair = b; pair < e; ++pair) {
-      uint64_t h = counter_bits(key, pair);
+      uint64_t h = counter_bits(key, pair + base / 2);
       size_t i = 2 * pair;
       mask_[i] = (h & 0xffffffffu) < cut ? 0.0f : scale_;
       y[i] = x[i] * mask_[i];

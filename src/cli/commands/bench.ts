@@ -9,6 +9,7 @@ import { configDirOf, datasetForConfig } from '../../train/dataset-for-config.js
 import { modelFromConfig } from '../../api/create.js';
 import { capThreads, MAX_THREADS, type ThreadChoice } from '../../threads.js';
 import { warnOnce } from '../../util/warnings.js';
+import { startDistributed } from '../../distributed/start.js';
 
 function withWarning(choice: ThreadChoice): number {
   if (choice.warning) warnOnce(choice.warning);
@@ -41,14 +42,21 @@ export interface TrainBenchResult {
   eval_images_per_s: number;
   test_accuracy: number;
   peak_rss_mb: number;
+  /** --distributed: the number of ranks, and each rank's seconds computing and in the gradient sums. */
+  ranks?: number;
+  per_rank?: { rank: number; host: string; compute_s: number; allreduce_s: number }[];
+  /** --distributed: microseconds of one sum of the gradients' bytes alone (no waiting for a slower rank). */
+  gradient_allreduce_us?: number;
 }
 
 /**
  * Trains `batches` batches of a config's model on its real dataset after a warm-up of a few batches
  * (so first-touch allocation and page faults stay out of the figure), then evaluates the whole test set.
  */
-export async function benchTrain(opts: { config: string; batches: number; threads?: number; batchSize?: number; warmup: number }): Promise<TrainBenchResult> {
+export async function benchTrain(opts: { config: string; batches: number; threads?: number; batchSize?: number; warmup: number; distributed?: boolean }): Promise<TrainBenchResult | undefined> {
   const native = loadNative();
+  // --distributed: each rank trains its share of the same global batches (batch_size is global).
+  const dist = opts.distributed ? startDistributed(true) : undefined;
   if (opts.threads !== undefined) native.setThreads(opts.threads, '--threads');
   const resolved = resolveConfig(opts.config);
   const config = { ...resolved.config, ...(opts.batchSize ? { batch_size: opts.batchSize } : {}) };
@@ -68,11 +76,30 @@ export async function benchTrain(opts: { config: string; batches: number; thread
   }
   const cancel = new Int32Array(1);
   const run = (first: number, last: number) =>
-    net.trainBatches(dataset.train.images, dataset.train.labels, order, { batchSize: bs, scale, offset, firstBatch: first, lastBatch: last }, null, cancel);
+    net.trainBatches(dataset.train.images, dataset.train.labels, order, { batchSize: bs, scale, offset, firstBatch: first, lastBatch: last, ...(dist ? { distributedTimeout: dist.timeout } : {}) }, null, cancel);
   if (opts.warmup > 0) await run(0, opts.warmup);
+  dist?.sum([0]); // all ranks start the clock together
   const t0 = performance.now();
-  await run(opts.warmup, total);
+  const timed = await run(opts.warmup, total);
   const trainSeconds = (performance.now() - t0) / 1000;
+  let perRank: TrainBenchResult['per_rank'];
+  let allreduceUs: number | undefined;
+  if (dist) {
+    const slots = new Array<number>(2 * dist.size).fill(0);
+    slots[2 * dist.rank] = trainSeconds - (timed.syncSeconds ?? 0);
+    slots[2 * dist.rank + 1] = timed.syncSeconds ?? 0;
+    const all = dist.sum(slots);
+    perRank = dist.hosts.map((host, rank) => ({ rank, host, compute_s: round3(all[2 * rank]), allreduce_s: round3(all[2 * rank + 1]) }));
+    // The transfer alone, for the question whether overlapping it with backward would pay.
+    const floats = net.params().reduce((n, p, i) => n + (p.trainable ? net.getParam(i).length : 0), 0);
+    const bytes = new Float64Array(Math.ceil(floats / 2));
+    dist.sum([0]);
+    const t2 = performance.now();
+    const reps = 20;
+    for (let i = 0; i < reps; i++) dist.addonSum(bytes);
+    allreduceUs = Math.round(((performance.now() - t2) * 1000) / reps);
+    if (!dist.isRoot) return undefined; // rank 0 evaluates and reports
+  }
   const t1 = performance.now();
   const ev = await net.evaluate(dataset.test.images, dataset.test.labels, { batchSize: 256, scale, offset });
   const evalSeconds = (performance.now() - t1) / 1000;
@@ -86,7 +113,12 @@ export async function benchTrain(opts: { config: string; batches: number; thread
     eval_images_per_s: Math.round(ev.count / evalSeconds),
     test_accuracy: ev.correct / ev.count,
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+    ...(dist ? { ranks: dist.size, per_rank: perRank, gradient_allreduce_us: allreduceUs } : {}),
   };
+}
+
+function round3(v: number): number {
+  return Math.round(v * 1000) / 1000;
 }
 
 export function benchCommand(): Command {
@@ -129,14 +161,17 @@ export function benchCommand(): Command {
     .option('--threads <n>', 'worker threads (default: the number of cores)')
     .option('--batch-size <n>', 'batch size (default: the config\'s)')
     .option('--json', 'one JSON object')
-    .action(async (opts: { config: string; batches: string; warmup: string; threads?: string; batchSize?: string; json?: boolean }) => {
+    .option('--distributed', 'under mpirun: the ranks train the same global batches together; per-rank compute and allreduce seconds')
+    .action(async (opts: { config: string; batches: string; warmup: string; threads?: string; batchSize?: string; json?: boolean; distributed?: boolean }) => {
       const r = await benchTrain({
         config: opts.config,
         batches: parseIntOption('--batches', opts.batches, 1, 1e7),
         warmup: parseIntOption('--warmup', opts.warmup, 0, 1e6),
         threads: opts.threads === undefined ? undefined : parseIntOption('--threads', opts.threads, 1, 1024),
         batchSize: opts.batchSize === undefined ? undefined : parseIntOption('--batch-size', opts.batchSize, 1, 1 << 16),
+        distributed: opts.distributed,
       });
+      if (!r) return; // a rank other than 0 of a --distributed run
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(r)}\n`);
       } else {
@@ -144,7 +179,10 @@ export function benchCommand(): Command {
           `${r.config}: ${r.threads} thread(s), batch ${r.batch_size}, isa ${r.isa}\n` +
             `  train ${r.train_images_per_s} images/s (${r.batches} batches)\n` +
             `  eval  ${r.eval_images_per_s} images/s (test accuracy ${(r.test_accuracy * 100).toFixed(2)}%)\n` +
-            `  peak RSS ${r.peak_rss_mb} MB\n`,
+            `  peak RSS ${r.peak_rss_mb} MB\n` +
+            (r.per_rank ? `  ${r.ranks} ranks (batch ${r.batch_size} is global):\n${r.per_rank.map((p) => `    rank ${p.rank} (${p.host}): compute ${p.compute_s} s, allreduce ${p.allreduce_s} s (with waiting for slower ranks)\n`).join('')}` +
+                `    one allreduce of the gradients alone: ${r.gradient_allreduce_us} us\n`
+              : ''),
         );
       }
     });

@@ -32,6 +32,9 @@ import { parseIntOption, parseNumberOption } from '../parse.js';
 import { createSpinner } from '../spinner.js';
 import { logEpoch, openLogdir } from '../../tensorboard/train-logdir.js';
 import { spinnerCallbacks } from '../dataset-spinner.js';
+import { startDistributed } from '../../distributed/start.js';
+import { callbacksOfRank, failRank, silentOutput } from '../../distributed/cli-rank.js';
+import type { Collective } from '../../distributed/collective.js';
 
 interface TrainOptions {
   config?: string;
@@ -47,6 +50,7 @@ interface TrainOptions {
   plot?: string;
   logdir?: string;
   json?: boolean;
+  distributed?: boolean;
 }
 
 function applyOverrides(config: ModelConfig, opts: TrainOptions): ModelConfig {
@@ -93,12 +97,28 @@ const STOP_WORDS: Record<StopSignal, { stopping: string; stopped: string }> = {
   SIGTERM: { stopping: 'SIGTERM: stopping after this batch (send it again to quit without saving)...', stopped: 'Terminated (SIGTERM)' },
 };
 
+/**
+ * Under an MPI launcher (or --distributed) this process is one rank of a data-parallel run
+ * (src/distributed/): rank 0 prints and writes every file, the others only train, and a failure on any
+ * rank is printed with its rank and host and ends the whole job (MPI_Abort), so no rank waits forever.
+ */
 export async function trainAction(opts: TrainOptions): Promise<number> {
+  const dist = startDistributed(Boolean(opts.distributed));
+  if (!dist) return trainRun(opts, undefined);
+  try {
+    return await trainRun(opts, dist);
+  } catch (e) {
+    return failRank(dist, e);
+  }
+}
+
+async function trainRun(opts: TrainOptions, dist: Collective | undefined): Promise<number> {
+  const root = !dist || dist.isRoot;
   const json = Boolean(opts.json);
   // Attached first, so a reader that goes away (`| head -1`) can never kill the run, even at exit.
-  const stdout = closableOutput(process.stdout);
-  const stderr = closableOutput(process.stderr);
-  const spinner = createSpinner({ json });
+  const stdout = root ? closableOutput(process.stdout) : silentOutput();
+  const stderr = root ? closableOutput(process.stderr) : silentOutput();
+  const spinner = createSpinner({ json: json || !root });
   const native = loadNative();
   if (opts.threads !== undefined) native.setThreads(parseIntOption('--threads', opts.threads, 1, 1024), '--threads');
   let limit = opts.limit !== undefined ? parseIntOption('--limit', opts.limit, 1) : undefined;
@@ -130,6 +150,7 @@ export async function trainAction(opts: TrainOptions): Promise<number> {
   const out = resolve(opts.out ?? opts.resume ?? `${config.name === 'sequential' && configPath ? configPath.replace(/^.*\//, '').replace(/\.json$/, '') : config.name}.weights.bin`);
   const outputs = new RunOutputs(out, state);
   const outOption = opts.out !== undefined || !opts.resume ? '--out' : '--resume';
+  if (!root) return runTraining(); // rank 0 checks, locks and writes the outputs
   await checkWritable([
     { option: outOption, path: out },
     { option: outOption, path: out, file: outputs.historyPath },
@@ -165,8 +186,8 @@ export async function trainAction(opts: TrainOptions): Promise<number> {
     const model = resumed ? modelFromContents(config, resumed, opts.resume!, state) : new Sequential(config, true, undefined, state);
     model.native(); // built now, under the spinner
     spinner.stop();
-    const tensorboard = opts.logdir !== undefined ? openLogdir(opts.logdir, config) : undefined;
-    const callbacks = callbacksFromConfig(config.callbacks);
+    const tensorboard = opts.logdir !== undefined && root ? openLogdir(opts.logdir, config) : undefined;
+    const callbacks = callbacksOfRank(callbacksFromConfig(config.callbacks), root);
 
     const progress = new ProgressLine({ stream: stdout });
     // Kept until the end, so a signal during the last save does not kill the process mid-write.
@@ -176,7 +197,7 @@ export async function trainAction(opts: TrainOptions): Promise<number> {
       },
       again: (signal) => process.exit(SIGNAL_EXIT_CODES[signal]),
     });
-    const save = async () => outputs.save(model.weightsContents(limit ?? null), state);
+    const save = async () => (root ? outputs.save(model.weightsContents(limit ?? null), state) : undefined);
     try {
       let status: 'done' | 'cancelled' | 'stopped';
       try {
@@ -199,7 +220,7 @@ export async function trainAction(opts: TrainOptions): Promise<number> {
             }
             await save(); // every finished epoch is on disk, weights and history: nothing is lost to a crash
           },
-        }, stop.cancel, callbacks);
+        }, stop.cancel, callbacks, dist);
       } catch (e) {
         progress.interrupt();
         if ((e as CnnError).code === 'ERR_NON_FINITE') {
@@ -223,7 +244,7 @@ export async function trainAction(opts: TrainOptions): Promise<number> {
         }
       }
       if (status === 'cancelled') return reportStopped(stop.signal ?? 'SIGINT', progress);
-      if (opts.plot) {
+      if (opts.plot && root) {
         const { writeHistoryPlot } = await import('../../viz/index.js');
         try {
           await writeHistoryPlot(state.history, opts.plot);
@@ -296,6 +317,7 @@ export function trainCommand(): Command {
     .option('--plot <file.png>', 'draw loss and accuracy per epoch into a PNG')
     .option('--logdir <dir>', 'write TensorBoard logs (DIR/train, DIR/validation) as Keras\'s TensorBoard callback does')
     .option('--json', 'one JSON object per epoch instead of the progress line')
+    .option('--distributed', 'one rank of a data-parallel run (implied under mpirun/srun: see "Many processes and machines" in the README)')
     .action(async (opts: TrainOptions) => {
       const code = await trainAction(opts);
       if (code !== 0) process.exitCode = code;
