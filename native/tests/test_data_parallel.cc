@@ -78,10 +78,15 @@ LayerSpec layer(const char* type) {
   return l;
 }
 
-// conv(3, 3x3, relu) [-> batch norm] -> flatten -> dense(5, relu, l2) -> dropout -> dense(3, softmax).
-NetworkSpec spec(bool batch_norm) {
+// [RandomFlip -> RandomTranslation ->] conv(3, 3x3, relu) [-> batch norm] -> flatten -> dense(5, relu, l2) -> dropout -> dense(3, softmax).
+NetworkSpec spec(bool batch_norm, bool augment = false) {
   NetworkSpec s;
   s.input_shape = {5, 5, 1};
+  LayerSpec flip = layer("RandomFlip");
+  flip.pre.mode = "horizontal_and_vertical";
+  LayerSpec shift = layer("RandomTranslation");
+  shift.pre.height_factor[0] = shift.pre.width_factor[0] = -0.3;
+  shift.pre.height_factor[1] = shift.pre.width_factor[1] = 0.3;
   LayerSpec conv = layer("Conv2D");
   conv.filters = 3;
   conv.kernel_size[0] = conv.kernel_size[1] = 3;
@@ -95,7 +100,9 @@ NetworkSpec spec(bool batch_norm) {
   LayerSpec out = layer("Dense");
   out.units = 3;
   out.activation = "softmax";
-  s.layers = {conv};
+  s.layers = {};
+  if (augment) s.layers = {flip, shift};
+  s.layers.push_back(conv);
   if (batch_norm) s.layers.push_back(layer("BatchNormalization"));
   for (const LayerSpec& l : {layer("Flatten"), hidden, drop, out}) s.layers.push_back(l);
   s.optimizer.type = "adam";
@@ -156,10 +163,9 @@ std::vector<std::vector<std::vector<float>>> train_ranks(const NetworkSpec& s, c
 
 }  // namespace
 
-TEST(data_parallel_shards_train_the_weights_of_one_process) {
+static void shards_match_one_process(const NetworkSpec& s) {
   const int n = 47, batch = 7;
   Data d = make_data(n);
-  NetworkSpec s = spec(false);
   Network one(s);
   std::vector<BatchResult> want;
   for (int start = 0; start < n; start += batch) want.push_back(one.train_batch(d.x.data() + size_t(start) * 25, d.y.data() + start, std::min(batch, n - start)));
@@ -178,6 +184,12 @@ TEST(data_parallel_shards_train_the_weights_of_one_process) {
     }
   }
 }
+
+TEST(data_parallel_shards_train_the_weights_of_one_process) { shards_match_one_process(spec(false)); }
+
+// Each example of a shard draws its flip and shift as it would in one process (keyed by its index in
+// the global batch), so augmentation does not make ranks diverge from a single process.
+TEST(data_parallel_augmentation_draws_what_one_process_draws) { shards_match_one_process(spec(false, true)); }
 
 TEST(data_parallel_batch_norm_keeps_every_rank_identical) {
   Data d = make_data(40);

@@ -26,7 +26,7 @@ RandomImageLayer::RandomImageLayer(const LayerSpec& spec, int index, uint64_t ne
 
 void RandomImageLayer::reserve(int max_batch) { sampled_.resize(size_t(max_batch) * per_example_); }
 
-double RandomImageLayer::uniform(uint64_t key, int e, int draw) {
+double RandomImageLayer::uniform(uint64_t key, int64_t e, int draw) {
   return counter_uniform(key, uint64_t(e) * kDraws + uint64_t(draw));
 }
 
@@ -38,7 +38,9 @@ void RandomImageLayer::forward(const float* x, float* y, int n, const RunContext
   }
   if (sampled_.size() < size_t(n) * per_example_) sampled_.resize(size_t(n) * per_example_);
   uint64_t key = derive_key(seed_, uint64_t(ctx.iteration));
-  for (int e = 0; e < n; ++e) sample(e, key, sampled_.data() + size_t(e) * per_example_);
+  // Example e of a data-parallel shard is example example_offset + e of the global batch: it draws
+  // what it would draw in one process.
+  for (int e = 0; e < n; ++e) sample(ctx.example_offset + e, key, sampled_.data() + size_t(e) * per_example_);
   apply(x, y, n);
 }
 
@@ -71,7 +73,7 @@ RandomFlipLayer::RandomFlipLayer(const LayerSpec& spec, int index, uint64_t netw
   vertical_ = m != "horizontal";
 }
 
-void RandomFlipLayer::sample(int e, uint64_t key, float* p) const { p[0] = uniform(key, e, 0) <= 0.5 ? 1.0f : 0.0f; }
+void RandomFlipLayer::sample(int64_t e, uint64_t key, float* p) const { p[0] = uniform(key, e, 0) <= 0.5 ? 1.0f : 0.0f; }
 
 void RandomFlipLayer::apply_one(const float* x, float* y, const float* p) const {
   const int h = shape_.h, w = shape_.w, c = shape_.c;
@@ -118,7 +120,7 @@ RandomAffineLayer::RandomAffineLayer(const LayerSpec& spec, int index, uint64_t 
             spec.name + ": not an affine augmentation layer");
 }
 
-void RandomAffineLayer::sample(int e, uint64_t key, float* p) const {
+void RandomAffineLayer::sample(int64_t e, uint64_t key, float* p) const {
   const PreprocessingSpec& s = spec_.pre;
   auto between = [&](const double range[2], int draw) { return float(range[0] + (range[1] - range[0]) * uniform(key, e, draw)); };
   if (spec_.type == "RandomTranslation") {
@@ -155,7 +157,7 @@ RandomColorLayer::RandomColorLayer(const LayerSpec& spec, int index, uint64_t ne
 
 // RandomContrast: factor uniform in [1 - lower, 1 + upper]; RandomBrightness: delta uniform in
 // [lower, upper] times the width of value_range.
-void RandomColorLayer::sample(int e, uint64_t key, float* p) const {
+void RandomColorLayer::sample(int64_t e, uint64_t key, float* p) const {
   const double* f = spec_.pre.factor;
   double u = uniform(key, e, 0);
   if (contrast_) p[0] = float((1.0 - f[0]) + ((1.0 + f[1]) - (1.0 - f[0])) * u);

@@ -35,10 +35,10 @@ class RandomImageLayer : public Layer {
 
  protected:
   // Draws example e's parameters into p from uniform(draw) = the draw-th uniform [0, 1) of example e.
-  virtual void sample(int e, uint64_t key, float* p) const = 0;
+  virtual void sample(int64_t e, uint64_t key, float* p) const = 0;
   virtual void apply_one(const float* x, float* y, const float* p) const = 0;
   virtual void backward_one(const float* x, const float* dy, float* dx, const float* p) const = 0;
-  static double uniform(uint64_t key, int e, int draw);
+  static double uniform(uint64_t key, int64_t e, int draw);
 
   ImageShape shape_;
 
@@ -54,7 +54,7 @@ class RandomFlipLayer : public RandomImageLayer {
   RandomFlipLayer(const LayerSpec& spec, int index, uint64_t network_seed);
 
  protected:
-  void sample(int e, uint64_t key, float* p) const override;
+  void sample(int64_t e, uint64_t key, float* p) const override;
   void apply_one(const float* x, float* y, const float* p) const override;
   void backward_one(const float* x, const float* dy, float* dx, const float* p) const override;
 
@@ -68,7 +68,7 @@ class RandomAffineLayer : public RandomImageLayer {
   RandomAffineLayer(const LayerSpec& spec, int index, uint64_t network_seed);
 
  protected:
-  void sample(int e, uint64_t key, float* p) const override;
+  void sample(int64_t e, uint64_t key, float* p) const override;
   void apply_one(const float* x, float* y, const float* p) const override;
   void backward_one(const float* x, const float* dy, float* dx, const float* p) const override;
 
@@ -85,7 +85,7 @@ class RandomColorLayer : public RandomImageLayer {
   RandomColorLayer(const LayerSpec& spec, int index, uint64_t network_seed);
 
  protected:
-  void sample(int e, uint64_t key, float* p) const override;
+  void sample(int64_t e, uint64_t key, float* p) const override;
   void apply_one(const float* x, float* y, const float* p) const override;
   void backward_one(const float* x, const float* dy, float* dx, const float* p) const override;
 
