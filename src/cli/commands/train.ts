@@ -105,11 +105,22 @@ const STOP_WORDS: Record<StopSignal, { stopping: string; stopped: string }> = {
 export async function trainAction(opts: TrainOptions): Promise<number> {
   const dist = startDistributed(Boolean(opts.distributed));
   if (!dist) return trainRun(opts, undefined);
+  let code: number;
   try {
-    return await trainRun(opts, dist);
+    code = await trainRun(opts, dist);
   } catch (e) {
     return failRank(dist, e);
   }
+  // Every rank leaves together, once rank 0's last lines are out of the process: mpirun ends the whole
+  // job as soon as one rank exits with a non-zero code (143 after Ctrl-C's SIGTERM), which killed
+  // rank 0 before its "interrupted" line reached mpirun, and before it removed its lock.
+  await Promise.all([process.stdout, process.stderr].map((s) => new Promise<void>((resolve) => s.write('', () => resolve()))));
+  try {
+    dist.sum([0]);
+  } catch (e) {
+    return failRank(dist, e);
+  }
+  return code;
 }
 
 async function trainRun(opts: TrainOptions, dist: Collective | undefined): Promise<number> {
