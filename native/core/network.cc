@@ -127,6 +127,22 @@ struct Network::Impl {
     }
     return worst != 0x7f800000u;
   }
+
+  // The step after backward (and, with several processes, after the gradients' sum): the penalty's
+  // gradient, the finite check, then the optimizer's update of every trainable parameter.
+  void apply_gradients() {
+    add_regularization_gradients();
+    if (!gradients_finite())
+      throw Error(kErrNonFinite, "a gradient became NaN or infinite at iteration " + std::to_string(iterations + 1) +
+                                     "; the parameters were left as they were before this batch");
+    slot_ptrs.resize(size_t(optimizer.slots()));
+    for (size_t i = 0; i < params.size(); ++i) {
+      Param& p = *params[i];
+      if (!p.info.trainable) continue;
+      for (size_t s = 0; s < slot_ptrs.size(); ++s) slot_ptrs[s] = slots[i][s].data();
+      optimizer.update(p.value.data(), p.grad.data(), slot_ptrs.data(), p.value.size(), iterations);
+    }
+  }
 };
 
 Network::Network(const NetworkSpec& spec) : impl_(std::make_unique<Impl>(spec)) {
@@ -225,18 +241,7 @@ BatchResult Network::train_batch(const float* x, const int32_t* labels, int n) {
     m.layers[i]->backward(m.input_of(i, x), m.acts[i].data(), grad, i > 0 ? other : nullptr, n);
     std::swap(grad, other);
   }
-  m.add_regularization_gradients();
-  if (!m.gradients_finite())
-    throw Error(kErrNonFinite, "a gradient became NaN or infinite at iteration " + std::to_string(m.iterations + 1) +
-                                   "; the parameters were left as they were before this batch");
-  std::vector<float*>& slot_ptrs = m.slot_ptrs;
-  slot_ptrs.resize(size_t(m.optimizer.slots()));
-  for (size_t i = 0; i < m.params.size(); ++i) {
-    Param& p = *m.params[i];
-    if (!p.info.trainable) continue;
-    for (size_t s = 0; s < slot_ptrs.size(); ++s) slot_ptrs[s] = m.slots[i][s].data();
-    m.optimizer.update(p.value.data(), p.grad.data(), slot_ptrs.data(), p.value.size(), m.iterations);
-  }
+  m.apply_gradients();
   for (auto& layer : m.layers) layer->commit();
   ++m.iterations;
   return r;
@@ -287,18 +292,7 @@ BatchResult Network::train_shard(const float* x, const int32_t* labels, int n, c
     for (size_t i = 0; i < grads.size(); ++i) std::fill(grads[i], grads[i] + sizes[i], 0.0f);
   }
   shard.sync->sum(grads.data(), sizes.data(), grads.size());
-  m.add_regularization_gradients();  // after the sum: the penalty counts once, as in one process
-  if (!m.gradients_finite())
-    throw Error(kErrNonFinite, "a gradient became NaN or infinite at iteration " + std::to_string(m.iterations + 1) +
-                                   "; the parameters were left as they were before this batch");
-  std::vector<float*>& slot_ptrs = m.slot_ptrs;
-  slot_ptrs.resize(size_t(m.optimizer.slots()));
-  for (size_t i = 0; i < m.params.size(); ++i) {
-    Param& p = *m.params[i];
-    if (!p.info.trainable) continue;
-    for (size_t s = 0; s < slot_ptrs.size(); ++s) slot_ptrs[s] = m.slots[i][s].data();
-    m.optimizer.update(p.value.data(), p.grad.data(), slot_ptrs.data(), p.value.size(), m.iterations);
-  }
+  m.apply_gradients();  // after the sum: the penalty counts once, as in one process
   if (n > 0)
     for (auto& layer : m.layers) layer->commit();
   // Non-trainable values (BN moving statistics) are averaged, weighted by examples: linear in the
