@@ -7,6 +7,13 @@
  * returning them, so without a fixed threshold RSS grew by 230 to 400 MB over these cycles although every
  * network was freed. The addon fixes the threshold at 128 KiB when it loads (native/addon/addon.cc), so
  * the second test runs with the default environment and holds the same bound (measured: about 0 MB).
+ *
+ * What is left is allocator noise, not a leak: heaptrack over 220 cycles (`heaptrack node --expose-gc`
+ * on this script) counts 1.46 MB never freed, all of it Node's own (OpenSSL's root certificates and the
+ * like) and none from a cnn frame, while RSS still creeps by 1.5 to 2.2 MB per 50 cycles on 2 threads
+ * (it levels off after about 200 cycles; on 1 thread after about 100) as freed blocks sit in arenas.
+ * A leaked network would show at once: one holds several MB (its activations alone are 1.4 MB here),
+ * so even one leaked buffer per cycle is 140 MB over the last 100 cycles, against the 8 MB allowed.
  */
 import test from 'node:test';
 import assert from 'node:assert/strict';
@@ -64,5 +71,5 @@ test('200 build/fit/predict/drop cycles with glibc\'s default environment: every
   t.diagnostic(`RSS after 20 warm-up cycles ${r.base} MB; after 50/100/150/200 more: ${r.marks.join(', ')} MB; growth ${r.growth} MB`);
   assert.ok(r.collected >= 200, `${r.collected} of 220 models were garbage-collected`);
   assert.ok(r.growth < 16, `RSS grew ${r.growth} MB over 200 cycles (bound: 16 MB)`);
-  assert.ok(r.marks[3] - r.marks[1] < 4, `RSS is flat from cycle 100 to 200: ${r.marks.join(', ')} MB`);
+  assert.ok(r.marks[3] - r.marks[1] < 8, `RSS is flat from cycle 100 to 200: ${r.marks.join(', ')} MB`);
 });
