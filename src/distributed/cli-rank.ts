@@ -16,6 +16,32 @@ export function callbacksOfRank(list: CallbackHooks[], root: boolean): CallbackH
   return root ? list : list.filter((c) => !(c instanceof ModelCheckpoint || c instanceof CSVLogger || c instanceof TensorBoard));
 }
 
+/**
+ * Rank 0's standard output belongs to the launcher: Open MPI hands each rank a pseudo-terminal (or a
+ * pipe) that mpirun stops reading while it ends a job after Ctrl-C: it sends SIGTERM, then sleeps
+ * odls_base_sigkill_timeout (1 s) before SIGKILL. Node writes to terminals and pipes synchronously, so
+ * a rank 0 that printed more than the terminal's 4 KB buffer in that window blocked in write(), never
+ * ran its SIGTERM handler and was killed without a checkpoint (seen about half the time with epochs of
+ * a millisecond, each a progress line). Non-blocking writes queue in memory instead: the signal is
+ * handled, the batch ends, the checkpoint is written, and the lines follow as mpirun reads them.
+ * stderr stays synchronous: its few lines (errors before MPI_Abort) must be out before the process is.
+ */
+export function unblockLauncherOutput(stream: NodeJS.WriteStream = process.stdout): void {
+  (stream as unknown as { _handle?: { setBlocking?: (blocking: boolean) => unknown } })._handle?.setBlocking?.(false);
+}
+
+/** Waits until what `stream` holds has gone to the launcher, or `ms` passed (a launcher may never read it). */
+export function drained(stream: NodeJS.WriteStream, ms: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    timer.unref();
+    stream.write('', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
 /** The output of ranks other than 0: they train without a word (errors still go to stderr). */
 export function silentOutput(): ClosableOutput {
   return { write() {}, isTTY: false, closed: true };

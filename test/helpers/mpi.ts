@@ -56,8 +56,9 @@ export async function maxWeightDiff(a: string, b: string): Promise<number> {
 /**
  * A small IDX dataset (8x8 images of 3 classes, each class a brighter band, plus noise) and a model
  * with a Dropout whose input has an odd size, so shards starting at odd examples test the masks.
+ * 110 training images by default: an epoch of 2 ranks takes a millisecond or two.
  */
-export function writeShardDataset(dir: string, overrides: Record<string, unknown> = {}): string {
+export function writeShardDataset(dir: string, overrides: Record<string, unknown> = {}, trainCount = 110): string {
   mkdirSync(dir, { recursive: true });
   let s = 7;
   const rand = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) >>> 24);
@@ -67,10 +68,10 @@ export function writeShardDataset(dir: string, overrides: Record<string, unknown
     for (let i = 0; i < n; i++) for (let p = 0; p < 64; p++) images[i * 64 + p] = (Math.floor(p / 8) % 3 === labels[i] ? 120 : 0) + (rand() >> 1);
     return { images, labels };
   };
-  const train = make(110);
+  const train = make(trainCount);
   const testSet = make(30);
-  writeFileSync(join(dir, 'train-images'), encodeIdx([110, 8, 8], train.images));
-  writeFileSync(join(dir, 'train-labels'), encodeIdx([110], train.labels));
+  writeFileSync(join(dir, 'train-images'), encodeIdx([trainCount, 8, 8], train.images));
+  writeFileSync(join(dir, 'train-labels'), encodeIdx([trainCount], train.labels));
   writeFileSync(join(dir, 'test-images'), encodeIdx([30, 8, 8], testSet.images));
   writeFileSync(join(dir, 'test-labels'), encodeIdx([30], testSet.labels));
   const config = {

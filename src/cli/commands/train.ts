@@ -33,7 +33,7 @@ import { createSpinner } from '../spinner.js';
 import { logEpoch, openLogdir } from '../../tensorboard/train-logdir.js';
 import { spinnerCallbacks } from '../dataset-spinner.js';
 import { startDistributed } from '../../distributed/start.js';
-import { callbacksOfRank, failRank, silentOutput } from '../../distributed/cli-rank.js';
+import { callbacksOfRank, drained, failRank, silentOutput, unblockLauncherOutput } from '../../distributed/cli-rank.js';
 import type { Collective } from '../../distributed/collective.js';
 
 interface TrainOptions {
@@ -105,6 +105,7 @@ const STOP_WORDS: Record<StopSignal, { stopping: string; stopped: string }> = {
 export async function trainAction(opts: TrainOptions): Promise<number> {
   const dist = startDistributed(Boolean(opts.distributed));
   if (!dist) return trainRun(opts, undefined);
+  if (dist.isRoot) unblockLauncherOutput(process.stdout);
   let code: number;
   try {
     code = await trainRun(opts, dist);
@@ -114,7 +115,8 @@ export async function trainAction(opts: TrainOptions): Promise<number> {
   // Every rank leaves together, once rank 0's last lines are out of the process: mpirun ends the whole
   // job as soon as one rank exits with a non-zero code (143 after Ctrl-C's SIGTERM), which killed
   // rank 0 before its "interrupted" line reached mpirun, and before it removed its lock.
-  await Promise.all([process.stdout, process.stderr].map((s) => new Promise<void>((resolve) => s.write('', () => resolve()))));
+  // Bounded: after Ctrl-C, mpirun reads nothing more until it has killed what is still running.
+  await Promise.all([process.stdout, process.stderr].map((s) => drained(s, 5000)));
   try {
     dist.sum([0]);
   } catch (e) {
