@@ -13,11 +13,11 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cnnBin, runCli } from './helpers/cli.js';
-import { jsonEvents, maxWeightDiff, mpiSkipReason, runMpi, spawnMpi, writeShardDataset } from './helpers/mpi.js';
-import { launchEnvironment } from '../src/distributed/detect.js';
-import { readWeightsFile, writeWeightsFile } from '../src/model/weights-file.js';
-import { packageRoot } from '../src/version.js';
+import { cnnBin, runCli } from '../helpers/cli.js';
+import { jsonEvents, maxWeightDiff, mpiSkipReason, runMpi, spawnMpi, writeShardDataset } from '../helpers/mpi.js';
+import { launchEnvironment } from '../../src/distributed/detect.js';
+import { readWeightsFile, writeWeightsFile } from '../../src/model/weights-file.js';
+import { packageRoot } from '../../src/version.js';
 
 const skip = mpiSkipReason();
 const home = mkdtempSync(join(tmpdir(), 'cnn-mpi-test-'));

@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { jsonEvents, mpiSkipReason, runMpi, spawnMpi, writeShardDataset } from './helpers/mpi.js';
-import { cnnBin } from './helpers/cli.js';
-import { readWeightsFile } from '../src/model/weights-file.js';
+import { jsonEvents, mpiSkipReason, runMpi, spawnMpi, writeShardDataset } from '../helpers/mpi.js';
+import { cnnBin } from '../helpers/cli.js';
+import { readWeightsFile } from '../../src/model/weights-file.js';
 
 const skip = mpiSkipReason();
 const home = mkdtempSync(join(tmpdir(), 'cnn-mpi-faults-'));

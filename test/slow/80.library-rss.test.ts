@@ -22,7 +22,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { packageRoot } from '../src/version.js';
+import { packageRoot } from '../../src/version.js';
 
 const script = (entry: string) => `
 import { sequential, layers } from ${JSON.stringify(entry)};

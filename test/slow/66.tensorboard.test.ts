@@ -10,11 +10,11 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { crc32c, maskedCrc32c } from '../src/tensorboard/events.js';
-import { histogramRows } from '../src/tensorboard/logger.js';
-import { cnnBin, runCli } from './helpers/cli.js';
-import { eventFile, readEvents } from './helpers/tensorboard-events.js';
-import { kerasPython, runPython } from './helpers/keras-python.js';
+import { crc32c, maskedCrc32c } from '../../src/tensorboard/events.js';
+import { histogramRows } from '../../src/tensorboard/logger.js';
+import { cnnBin, runCli } from '../helpers/cli.js';
+import { eventFile, readEvents } from '../helpers/tensorboard-events.js';
+import { kerasPython, runPython } from '../helpers/keras-python.js';
 
 const home = mkdtempSync(join(tmpdir(), 'cnn-tensorboard-'));
 const env = { CNN_HOME: home, CNN_THREADS: '2' };
@@ -136,9 +136,9 @@ test("TensorBoard's reader finds the scalars cnn train printed, the histograms, 
 });
 
 test('a failure to write the logs is reported once, as a message, and never stops the run', async () => {
-  const { validateConfig } = await import('../src/model/validate.js');
-  const { buildNetwork } = await import('../src/train/model.js');
-  const { openLogdir, logEpoch } = await import('../src/tensorboard/train-logdir.js');
+  const { validateConfig } = await import('../../src/model/validate.js');
+  const { buildNetwork } = await import('../../src/train/model.js');
+  const { openLogdir, logEpoch } = await import('../../src/tensorboard/train-logdir.js');
   const config = validateConfig({ input_shape: [4, 4, 1], layers: [{ type: 'Flatten' }, { type: 'Dense', units: 10, activation: 'softmax' }] }, 'test config');
   const logger = openLogdir(join(home, 'failing'), config);
   logger.epoch = () => {

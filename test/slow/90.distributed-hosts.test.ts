@@ -12,8 +12,8 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cnnBin, runCli } from './helpers/cli.js';
-import { jsonEvents, maxWeightDiff, mpiSkipReason, writeShardDataset } from './helpers/mpi.js';
+import { cnnBin, runCli } from '../helpers/cli.js';
+import { jsonEvents, maxWeightDiff, mpiSkipReason, writeShardDataset } from '../helpers/mpi.js';
 
 const home = mkdtempSync(join(tmpdir(), 'cnn-mpi-hosts-'));
 const env = { CNN_HOME: join(home, '.cnn'), CNN_THREADS: '1' };

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { packageRoot } from '../src/version.js';
+import { packageRoot } from '../../src/version.js';
 
 const consumer = `
 import { sequential, layers, datasets, modelFromConfig, loadModel, EarlyStopping, ModelCheckpoint, ReduceLROnPlateau,
@@ -74,10 +74,9 @@ test('a strict TypeScript consumer type-checks against the shipped .d.ts and run
       JSON.stringify({ compilerOptions: { strict: true, target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', outDir: 'out', skipLibCheck: false, types: ['node'] }, files: ['main.ts'] }),
     );
     const tsc = join(packageRoot, 'node_modules', 'typescript', 'bin', 'tsc');
-    const check = spawnSync(process.execPath, [tsc, '-p', dir, '--noEmit'], { encoding: 'utf8' });
-    assert.equal(check.status, 0, `tsc --noEmit:\n${check.stdout}${check.stderr}`);
+    // One tsc run type-checks and emits: a type error is its exit code 2 (no separate --noEmit pass).
     const build = spawnSync(process.execPath, [tsc, '-p', dir], { encoding: 'utf8' });
-    assert.equal(build.status, 0, build.stdout);
+    assert.equal(build.status, 0, `tsc:\n${build.stdout}${build.stderr}`);
     const run = spawnSync(process.execPath, [join(dir, 'out', 'main.js')], { encoding: 'utf8', cwd: dir });
     assert.equal(run.status, 0, run.stderr);
     assert.deepEqual(JSON.parse(run.stdout.trim()), { losses: 2, epochs: [0, 1], probs: [1, 3], loss: true, kernel: [3, 3, 1, 4], values: 36 });
