@@ -11,15 +11,15 @@ struct PeakBenchResult {
   std::string loop;  // the loop's function name
   int threads;
   double gflops;     // all threads together
-  double seconds;    // the timed run alone (the calibration before it is not counted)
+  double seconds;    // the fastest timed run (the calibration before them is not counted)
 };
 
 // The ISAs whose loops this CPU and build can run (scalar first).
 std::vector<std::string> peak_isas();
 
 // Runs the ISA's loop on `threads` threads at once (a pool of its own), each thread the same number of
-// iterations, calibrated so that the timed run takes about min_seconds. Throws ERR_ISA_UNAVAILABLE for
-// an ISA not in peak_isas().
+// iterations, calibrated so that three timed runs take about min_seconds together; the fastest counts.
+// Throws ERR_ISA_UNAVAILABLE for an ISA not in peak_isas().
 PeakBenchResult bench_peak(const std::string& isa, int threads, double min_seconds);
 
 }  // namespace cnn

@@ -13,7 +13,7 @@ export interface PeakResult {
   loop: string;
   threads: number;
   gflops: number;
-  /** The timed run's length (a short calibration before it is not counted). */
+  /** The fastest of the three timed runs' length (a short calibration before them is not counted). */
   seconds: number;
 }
 
@@ -22,7 +22,7 @@ export interface PeakOptions {
   isas?: string[];
   /** Thread counts (default [1]). */
   threads?: number[];
-  /** Length of each timed run (default 0.3 s). */
+  /** Time of each measurement: three runs of a third of it, the fastest kept (default 0.3 s). */
   seconds?: number;
 }
 

@@ -25,7 +25,7 @@ export function peakCommand(): Command {
   return new Command('peak')
     .description('GFLOP/s of a pure multiply-add loop per ISA the CPU has: the limit the GEMM and training are shares of (CNN_ISA: that ISA only)')
     .option('--threads <list>', 'thread counts, e.g. 1 or 1,2 (default: 1 and the number of cores)')
-    .option('--seconds <s>', 'time per measurement', '0.3')
+    .option('--seconds <s>', 'time per measurement: three runs of a third of it, the fastest kept', '0.3')
     .option('--json', 'one JSON object per line')
     .action(async (opts: { threads?: string; seconds: string; json?: boolean }) => {
       const threads = parseThreadList(opts.threads);
