@@ -10,7 +10,8 @@
  *   pytorch      PyTorch for $CNN_PYTHON (default /usr/bin/python3: Debian's python3-torch 1.13),
  *                script $CNN_TORCH_PEER (default torch_seed_models.py)
  *   pytorch-venv PyTorch for $CNN_TORCH_PYTHON (a venv with PyTorch 2.x), the same script
- *   keras        Keras 3 / TensorFlow for $CNN_KERAS_PYTHON (default /tmp/keras-venv/bin/python),
+ *   keras        Keras 3 / TensorFlow for $CNN_KERAS_PYTHON (default: .venv-keras/bin/python in the
+ *                repository, else /tmp/keras-venv/bin/python, as the Keras tests look for it),
  *                script $CNN_KERAS_PEER (default keras_seed_models.py)
  * A peer whose Python or module is missing is reported as "not found"; one that fails is reported with
  * its last error line. Neither stops the run. bench-cifar.json runs on synthetic 32x32x3 data for us
@@ -53,8 +54,15 @@ function peerDefs(): PeerDef[] {
   if (process.env.CNN_TORCH_PYTHON) {
     defs.push({ name: 'pytorch-venv', label: 'PyTorch (venv)', python: process.env.CNN_TORCH_PYTHON, script: process.env.CNN_TORCH_PEER ?? join(peersDir, 'torch_seed_models.py'), module: 'torch' });
   }
-  defs.push({ name: 'keras', label: 'Keras/TF', python: process.env.CNN_KERAS_PYTHON ?? '/tmp/keras-venv/bin/python', script: process.env.CNN_KERAS_PEER ?? join(peersDir, 'keras_seed_models.py'), module: 'keras' });
+  defs.push({ name: 'keras', label: 'Keras/TF', python: kerasPython(), script: process.env.CNN_KERAS_PEER ?? join(peersDir, 'keras_seed_models.py'), module: 'keras' });
   return defs;
+}
+
+/** As the Keras tests find it (test/helpers/keras-python.ts): $CNN_KERAS_PYTHON, the repository's .venv-keras, /tmp/keras-venv. */
+function kerasPython(): string {
+  if (process.env.CNN_KERAS_PYTHON) return process.env.CNN_KERAS_PYTHON;
+  const candidates = [join(root, '.venv-keras', 'bin', 'python'), '/tmp/keras-venv/bin/python'];
+  return candidates.find((p) => existsSync(p)) ?? candidates[0]!;
 }
 
 /** Why a peer cannot run here, or undefined when it can. */

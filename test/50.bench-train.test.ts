@@ -44,7 +44,7 @@ for (const config of ['mnist.json', 'fashion-mnist.json']) {
 }
 
 test('bench train --peak divides by the given peak instead of measuring one', () => {
-  const r = runCli(['bench', 'train', '--config', 'mnist.json', '--batches', '5', '--warmup', '1', '--threads', '1', '--peak', '1', '--json'], { env, cwd: home });
+  const r = runCli(['bench', 'train', '--config', 'mnist.json', '--synthetic', '--batches', '5', '--warmup', '1', '--threads', '1', '--peak', '1', '--json'], { env, cwd: home });
   assert.equal(r.status, 0, r.stderr);
   const o = JSON.parse(r.stdout.trim()) as Record<string, number | string>;
   assert.equal(o.peak_source, 'given');
