@@ -1,8 +1,22 @@
 /**
- * `npm run bench:peers`: `cnn bench train` beside the PyTorch peer (scripts/peers/torch_seed_models.py
- * or $CNN_TORCH_PEER) on the same data in the same run, for both seed models at 1 and 2 threads, with
- * the ratio of our figure to PyTorch's best thread count. Each pair runs back to back, `--repeat` times,
- * and the medians are reported, because a shared machine's timings drift.
+ * `npm run bench:peers`: `cnn bench train` beside every peer framework found on this machine, on the same
+ * data in the same run, per model and thread count: ours, each peer's, the best peer and our ratio to it,
+ * and our GFLOP/s and share of the multiply-add peak. Each model and thread count runs ours and every
+ * peer back to back, `--repeat` times, and the medians are reported, because a shared machine's timings
+ * drift.
+ *
+ * Peers (scripts/peers/*.py, the same models, optimizers and batch 32, trained on the same first
+ * `batches x 32` images for two epochs, the warm second epoch counted):
+ *   pytorch      PyTorch for $CNN_PYTHON (default /usr/bin/python3: Debian's python3-torch 1.13),
+ *                script $CNN_TORCH_PEER (default torch_seed_models.py)
+ *   pytorch-venv PyTorch for $CNN_TORCH_PYTHON (a venv with PyTorch 2.x), the same script
+ *   keras        Keras 3 / TensorFlow for $CNN_KERAS_PYTHON (default: .venv-keras/bin/python in the
+ *                repository, else /tmp/keras-venv/bin/python, as the Keras tests look for it),
+ *                script $CNN_KERAS_PEER (default keras_seed_models.py)
+ * A peer whose Python or module is missing is reported as "not found"; one that fails is reported with
+ * its last error line. Neither stops the run. bench-cifar.json runs on synthetic 32x32x3 data for us
+ * (--synthetic) and for the peers alike, since CIFAR-10 is not on the machine and the speed does not
+ * depend on the pixels.
  *
  * usage: node dist/scripts/bench-peers.js [--batches N] [--repeat R] [--configs a.json,b.json] [--threads 1,2] [--json]
  */
@@ -11,100 +25,158 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { verifyDataset } from '../src/data/index.js';
+import { bestPeer, bestPeerAnyThreads, formatTable, median, type PeerFigures, type Row } from './bench-peers-table.js';
 
 const root = join(fileURLToPath(import.meta.url), '..', '..', '..');
 const cli = join(root, 'bin', 'cnn.js');
-const peerModel: Record<string, { torch: string; dataset: string }> = {
-  'fashion-mnist.json': { torch: 'fashion', dataset: 'fashion-mnist' },
-  'mnist.json': { torch: 'mnist', dataset: 'mnist' },
+const peersDir = join(root, 'scripts', 'peers');
+
+/** Our config -> the peer scripts' model name, and the dataset both train on (undefined: synthetic). */
+const peerModel: Record<string, { model: string; dataset?: string }> = {
+  'fashion-mnist.json': { model: 'fashion', dataset: 'fashion-mnist' },
+  'mnist.json': { model: 'mnist', dataset: 'mnist' },
+  'bench-cifar.json': { model: 'cifar' },
 };
+
+interface PeerDef {
+  name: string;
+  label: string;
+  python: string;
+  script: string;
+  /** The Python module whose presence makes the peer "found". */
+  module: string;
+}
+
+function peerDefs(): PeerDef[] {
+  const defs: PeerDef[] = [
+    { name: 'pytorch', label: 'PyTorch (python3)', python: process.env.CNN_PYTHON ?? '/usr/bin/python3', script: process.env.CNN_TORCH_PEER ?? join(peersDir, 'torch_seed_models.py'), module: 'torch' },
+  ];
+  if (process.env.CNN_TORCH_PYTHON) {
+    defs.push({ name: 'pytorch-venv', label: 'PyTorch (venv)', python: process.env.CNN_TORCH_PYTHON, script: process.env.CNN_TORCH_PEER ?? join(peersDir, 'torch_seed_models.py'), module: 'torch' });
+  }
+  defs.push({ name: 'keras', label: 'Keras/TF', python: kerasPython(), script: process.env.CNN_KERAS_PEER ?? join(peersDir, 'keras_seed_models.py'), module: 'keras' });
+  return defs;
+}
+
+/** As the Keras tests find it (test/helpers/keras-python.ts): $CNN_KERAS_PYTHON, the repository's .venv-keras, /tmp/keras-venv. */
+function kerasPython(): string {
+  if (process.env.CNN_KERAS_PYTHON) return process.env.CNN_KERAS_PYTHON;
+  const candidates = [join(root, '.venv-keras', 'bin', 'python'), '/tmp/keras-venv/bin/python'];
+  return candidates.find((p) => existsSync(p)) ?? candidates[0]!;
+}
+
+/** Why a peer cannot run here, or undefined when it can. */
+function missingReason(p: PeerDef): string | undefined {
+  if (!existsSync(p.python)) return `no ${p.python}`;
+  if (!existsSync(p.script)) return `no ${p.script}`;
+  const r = spawnSync(p.python, ['-c', `import importlib.util, sys; sys.exit(0 if importlib.util.find_spec(${JSON.stringify(p.module)}) else 3)`], { encoding: 'utf8' });
+  if (r.status !== 0) return `${p.python} has no module ${p.module}`;
+  return undefined;
+}
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(name);
   return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1]! : fallback;
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
+interface Ours {
+  train_images_per_s: number;
+  eval_images_per_s: number;
+  peak_rss_mb: number;
+  isa: string;
+  data: string;
+  flops_per_image: number;
+  train_gflops: number;
+  peak_gflops?: number;
+  percent_of_peak?: number;
+}
 
-interface Ours { train_images_per_s: number; eval_images_per_s: number; peak_rss_mb: number; isa: string }
-interface Peer { train: number; eval: number; version: string }
-
-function runOurs(config: string, threads: number, batches: number): Ours {
-  const out = execFileSync(process.execPath, [cli, 'bench', 'train', '--config', config, '--threads', String(threads), '--batches', String(batches), '--json'], { encoding: 'utf8' });
+function runOurs(config: string, threads: number, batches: number, synthetic: boolean): Ours {
+  const args = [cli, 'bench', 'train', '--config', config, '--threads', String(threads), '--batches', String(batches), '--json', ...(synthetic ? ['--synthetic'] : [])];
+  const out = execFileSync(process.execPath, args, { encoding: 'utf8' });
   return JSON.parse(out.trim().split('\n').pop()!) as Ours;
 }
 
-/** PyTorch on the first `batches` batches for two epochs; the second epoch (warm) is the figure. */
-function runPeer(python: string, peer: string, model: string, dataDir: string, threads: number, batches: number): Peer | undefined {
-  const r = spawnSync(python, [peer, model, dataDir, '--epochs', '2', '--threads', String(threads), '--limit', String(batches * 32)], { encoding: 'utf8' });
-  if (r.status !== 0) {
-    process.stderr.write(`PyTorch peer failed (${model}, ${threads} threads): ${(r.stderr || '').trim().split('\n').pop()}\n`);
-    return undefined;
+type PeerRun = { ok: true; train: number; eval: number; version: string } | { ok: false; error: string };
+
+/** A peer on the first `batches` batches for two epochs; the second epoch (warm) is the figure. */
+function runPeer(p: PeerDef, model: string, dataDir: string, threads: number, batches: number): PeerRun {
+  const r = spawnSync(p.python, [p.script, model, dataDir, '--epochs', '2', '--threads', String(threads), '--limit', String(batches * 32)], { encoding: 'utf8' });
+  const lines = (r.stdout || '').trim().split('\n').filter((l) => l.startsWith('{'));
+  if (r.status !== 0 || lines.length === 0) {
+    const why = (r.stderr || r.error?.message || '').trim().split('\n').pop() || `exit code ${r.status}`;
+    return { ok: false, error: `failed: ${why}` };
   }
-  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { images_per_s: number; eval_s: number; peer: string });
-  const last = lines[lines.length - 1]!;
-  return { train: last.images_per_s, eval: 10000 / last.eval_s, version: last.peer };
+  const last = JSON.parse(lines[lines.length - 1]!) as { images_per_s: number; eval_s: number; eval_count?: number; peer: string };
+  return { ok: true, train: last.images_per_s, eval: (last.eval_count ?? 10000) / last.eval_s, version: last.peer };
+}
+
+/** The folder of IDX files the peers read: the verified cache, else the machine's offline copy. */
+async function peerDataDir(dataset: string | undefined): Promise<string> {
+  if (!dataset) return 'synthetic';
+  const s = await verifyDataset(dataset);
+  return s.state === 'verified' ? s.dir : (s.offlineCopies[0] ?? s.dir);
 }
 
 async function main() {
   const batches = Number(arg('--batches', '300'));
   const repeat = Number(arg('--repeat', '3'));
-  const configs = arg('--configs', 'fashion-mnist.json,mnist.json').split(',');
+  const configs = arg('--configs', 'fashion-mnist.json,mnist.json,bench-cifar.json').split(',');
   const threadList = arg('--threads', '1,2').split(',').map(Number);
   const json = process.argv.includes('--json');
-  const python = process.env.CNN_PYTHON ?? '/usr/bin/python3';
-  const peer = process.env.CNN_TORCH_PEER ?? join(root, 'scripts', 'peers', 'torch_seed_models.py');
-  const havePeer = existsSync(peer) && spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
-  if (!havePeer) process.stderr.write(`no PyTorch peer (${peer} with ${python} and torch): printing our figures only\n`);
 
+  const defs = peerDefs();
+  const found = defs.filter((p) => {
+    const why = missingReason(p);
+    if (why && !json) process.stdout.write(`peer ${p.name} (${p.label}): not found (${why})\n`);
+    return !why;
+  });
+  const missing = Object.fromEntries(defs.filter((p) => !found.includes(p)).map((p) => [p.name, 'not found']));
+
+  const rows: Row[] = [];
   for (const config of configs) {
     const known = peerModel[config];
-    const dataDir = known ? (await verifyDataset(known.dataset)).dir : '';
-    const rows: { threads: number; ours: Ours[]; peer: Peer[] }[] = [];
+    const dataDir = known ? await peerDataDir(known.dataset) : '';
+    const synthetic = known !== undefined && known.dataset === undefined;
+    const perThreads: Row[] = [];
     for (const threads of threadList) {
-      const row = { threads, ours: [] as Ours[], peer: [] as Peer[] };
+      const ours: Ours[] = [];
+      const runs: Record<string, PeerRun[]> = Object.fromEntries(found.map((p) => [p.name, []]));
       for (let i = 0; i < repeat; i++) {
-        row.ours.push(runOurs(config, threads, batches));
-        if (havePeer && known) {
-          const p = runPeer(python, peer, known.torch, dataDir, threads, batches);
-          if (p) row.peer.push(p);
-        }
+        ours.push(runOurs(config, threads, batches, synthetic));
+        if (known) for (const p of found) runs[p.name]!.push(runPeer(p, known.model, dataDir, threads, batches));
       }
-      rows.push(row);
+      const peers: Record<string, PeerFigures | string> = { ...missing };
+      for (const p of found) {
+        const ok = runs[p.name]!.filter((r): r is Extract<PeerRun, { ok: true }> => r.ok);
+        if (!known) peers[p.name] = 'no peer model';
+        else if (ok.length === 0) peers[p.name] = (runs[p.name]![0] as { error: string }).error;
+        else peers[p.name] = { version: ok[0]!.version, train_images_per_s: Math.round(median(ok.map((r) => r.train))), eval_images_per_s: Math.round(median(ok.map((r) => r.eval))) };
+      }
+      const pct = ours.map((o) => o.percent_of_peak).filter((v): v is number => v !== undefined);
+      perThreads.push({
+        config,
+        threads,
+        isa: ours[0]!.isa,
+        data: ours[0]!.data,
+        train_images_per_s: median(ours.map((o) => o.train_images_per_s)),
+        eval_images_per_s: median(ours.map((o) => o.eval_images_per_s)),
+        peak_rss_mb: Math.max(...ours.map((o) => o.peak_rss_mb)),
+        flops_per_image: ours[0]!.flops_per_image,
+        train_gflops: Math.round(median(ours.map((o) => o.train_gflops)) * 10) / 10,
+        percent_of_peak: pct.length ? Math.round(median(pct) * 10) / 10 : undefined,
+        peers,
+      });
     }
-    const summary = rows.map((r) => ({
-      config,
-      threads: r.threads,
-      isa: r.ours[0]!.isa,
-      train_images_per_s: median(r.ours.map((o) => o.train_images_per_s)),
-      eval_images_per_s: median(r.ours.map((o) => o.eval_images_per_s)),
-      peak_rss_mb: Math.max(...r.ours.map((o) => o.peak_rss_mb)),
-      peer: r.peer[0]?.version,
-      peer_train_images_per_s: r.peer.length ? Math.round(median(r.peer.map((p) => p.train))) : undefined,
-      peer_eval_images_per_s: r.peer.length ? Math.round(median(r.peer.map((p) => p.eval))) : undefined,
-    }));
-    const bestPeerTrain = Math.max(0, ...summary.map((s) => s.peer_train_images_per_s ?? 0));
-    const bestPeerEval = Math.max(0, ...summary.map((s) => s.peer_eval_images_per_s ?? 0));
-    const one = summary.find((s) => s.threads === 1)?.train_images_per_s;
-    for (const s of summary) {
-      const full = {
-        ...s,
-        train_ratio_vs_peer_best: bestPeerTrain ? Math.round((s.train_images_per_s / bestPeerTrain) * 100) / 100 : undefined,
-        eval_ratio_vs_peer_best: bestPeerEval ? Math.round((s.eval_images_per_s / bestPeerEval) * 100) / 100 : undefined,
-        scaling_vs_1_thread: one ? Math.round((s.train_images_per_s / one) * 100) / 100 : undefined,
-      };
-      if (json) process.stdout.write(`${JSON.stringify(full)}\n`);
-      else
-        process.stdout.write(
-          `${config} ${s.threads}T  train ${s.train_images_per_s}/s (PyTorch ${s.peer_train_images_per_s ?? '-'}, ratio to its best ${full.train_ratio_vs_peer_best ?? '-'})` +
-            `  eval ${s.eval_images_per_s}/s (PyTorch ${s.peer_eval_images_per_s ?? '-'}, ratio ${full.eval_ratio_vs_peer_best ?? '-'})` +
-            `  x${full.scaling_vs_1_thread} vs 1T  peak RSS ${s.peak_rss_mb} MB\n`,
-        );
+    const one = perThreads.find((r) => r.threads === 1)?.train_images_per_s;
+    bestPeerAnyThreads(perThreads);
+    for (const r of perThreads) {
+      Object.assign(r, bestPeer(r), { scaling_vs_1_thread: one ? Math.round((r.train_images_per_s / one) * 100) / 100 : undefined });
+      if (json) process.stdout.write(`${JSON.stringify(r)}\n`);
+      rows.push(r);
     }
   }
+  if (!json) process.stdout.write(formatTable(rows, defs.map((p) => ({ name: p.name, label: p.label }))));
 }
 
 main().catch((e: Error) => {

@@ -54,3 +54,6 @@ export { argMax } from './api/util.js';
 export { CnnError, isCnnError } from './errors.js';
 export type { ModelConfig, LayerConfig, ActivationName, Padding, DataFormat, InitializerName, BuiltinDatasetName } from './model/config.js';
 export { readWeightsFile, writeWeightsFile, readWeightsHeader, type WeightsContents, type WeightsTensor, type WeightsHeaderInfo } from './model/weights-file.js';
+export { benchPeak, type PeakResult, type PeakOptions } from './bench/peak.js';
+export { benchTrain, type TrainBenchResult, type TrainBenchOptions } from './bench/train.js';
+export { modelFlops, type ModelFlops, type LayerFlops } from './model/flops.js';

@@ -107,6 +107,10 @@ export interface NativeAddon {
     mode: 'max' | 'avg',
   ): ShapedArray;
   benchGemm(m: number, n: number, k: number, threads: number, minSeconds: number): Promise<{ M: number; N: number; K: number; threads: number; gflops: number }>;
+  /** The pure multiply-add loop of one ISA (native/kernels/peak_fma.h) on `threads` threads at once. */
+  benchPeak(isa: string, threads: number, minSeconds: number): Promise<{ isa: string; loop: string; threads: number; gflops: number; seconds: number }>;
+  /** The ISAs whose peak loops this CPU and build can run, scalar first. */
+  peakIsas(): string[];
   Network: new (spec: NativeNetworkSpec) => NativeNetwork;
 }
 
