@@ -108,7 +108,7 @@ async function getFile(
   const status = options.onStatus ?? (() => undefined);
   const attempts: Attempt[] = [];
 
-  const cached = await checkFile(dest, file);
+  const cached = await checkFile(dest, file, { useStamp: true });
   if (cached.ok) return { origin: 'cache' };
   if (cached.missing) attempts.push({ source: `cache ${dest}`, reason: 'not there' });
   else {
