@@ -15,7 +15,7 @@ test.after(() => rmSync(home, { recursive: true, force: true }));
 
 for (const config of ['mnist.json', 'fashion-mnist.json']) {
   test(`bench train --json reports speed, memory and accuracy for ${config}`, () => {
-    const r = runCli(['bench', 'train', '--config', config, '--batches', '20', '--warmup', '2', '--threads', '2', '--batch-size', '16', '--json'], { env, cwd: home });
+    const r = runCli(['bench', 'train', '--config', config, '--batches', '20', '--warmup', '2', '--threads', '2', '--batch-size', '16', '--eval-images', '2000', '--json'], { env, cwd: home });
     assert.equal(r.status, 0, r.stderr);
     const lines = r.stdout.trim().split('\n');
     assert.equal(lines.length, 1, r.stdout);
@@ -28,7 +28,8 @@ for (const config of ['mnist.json', 'fashion-mnist.json']) {
     for (const k of ['train_images_per_s', 'eval_images_per_s', 'peak_rss_mb']) {
       assert.ok(typeof o[k] === 'number' && Number.isFinite(o[k]) && (o[k] as number) > 0, `${k} = ${String(o[k])}`);
     }
-    // 22 batches of 16 images already beat chance (10%) on the full test set.
+    // 22 batches of 16 images already beat chance (10%) on the first 2,000 test images.
+    assert.equal(o.eval_images, 2000);
     assert.ok((o.test_accuracy as number) > 0.2 && (o.test_accuracy as number) <= 1, `test_accuracy ${String(o.test_accuracy)}`);
     // The work: FLOPs per training image from the layer shapes (test/52.flops.test.ts has the hand
     // counts), GFLOP/s = images/s x that, and its share of the peak measured for this ISA and 2 threads.
@@ -45,7 +46,7 @@ for (const config of ['mnist.json', 'fashion-mnist.json']) {
 }
 
 test('bench train --peak divides by the given peak instead of measuring one', () => {
-  const r = runCli(['bench', 'train', '--config', 'mnist.json', '--synthetic', '--batches', '5', '--warmup', '1', '--threads', '1', '--peak', '1', '--json'], { env, cwd: home });
+  const r = runCli(['bench', 'train', '--config', 'mnist.json', '--synthetic', '--batches', '5', '--warmup', '1', '--threads', '1', '--peak', '1', '--eval-images', '256', '--json'], { env, cwd: home });
   assert.equal(r.status, 0, r.stderr);
   const o = JSON.parse(r.stdout.trim()) as Record<string, number | string>;
   assert.equal(o.peak_source, 'given');
@@ -64,10 +65,11 @@ test('bench train rejects a --peak that is not a positive number, naming the opt
 });
 
 test('bench train prints a readable summary without --json', () => {
-  const r = runCli(['bench', 'train', '--config', 'mnist.json', '--batches', '5', '--warmup', '0', '--threads', '1'], { env, cwd: home });
+  const r = runCli(['bench', 'train', '--config', 'mnist.json', '--batches', '5', '--warmup', '0', '--threads', '1', '--eval-images', '300'], { env, cwd: home });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /mnist\.json: 1 thread\(s\), batch 32/);
   assert.match(r.stdout, /train \d+ images\/s \(5 batches\)/);
+  assert.match(r.stdout, /eval  \d+ images\/s \(test accuracy [\d.]+% of 300 images\)/);
   assert.match(r.stdout, /work  2\.47 MFLOP per training image: [\d.]+ GFLOP\/s, [\d.]+% of the [\d.]+ GFLOP\/s (scalar|avx2|avx512|neon) peak at 1 thread\(s\) \(measured\)/);
   assert.doesNotMatch(r.stdout, /synthetic/);
   assert.match(r.stdout, /peak RSS \d+ MB/);

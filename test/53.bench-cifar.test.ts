@@ -33,7 +33,7 @@ test('cnn summary --config bench-cifar.json: same padding, stride 2, BatchNormal
 });
 
 test('bench train on bench-cifar.json without CIFAR-10 trains on synthetic 32x32x3 data and says why', () => {
-  const r = runCli(['bench', 'train', '--config', 'bench-cifar.json', '--batches', '3', '--warmup', '1', '--threads', '1', '--json'], { env, cwd: home });
+  const r = runCli(['bench', 'train', '--config', 'bench-cifar.json', '--batches', '3', '--warmup', '1', '--threads', '1', '--eval-images', '256', '--json'], { env, cwd: home });
   assert.equal(r.status, 0, r.stderr);
   const o = JSON.parse(r.stdout.trim()) as Record<string, unknown>;
   assert.equal(o.data, 'synthetic');
@@ -45,7 +45,7 @@ test('bench train on bench-cifar.json without CIFAR-10 trains on synthetic 32x32
 });
 
 test('bench train --synthetic uses random images for a config whose dataset is at hand, and says so', () => {
-  const r = runCli(['bench', 'train', '--config', 'mnist.json', '--synthetic', '--batches', '2', '--warmup', '0', '--threads', '1', '--peak', '50'], { env, cwd: home });
+  const r = runCli(['bench', 'train', '--config', 'mnist.json', '--synthetic', '--batches', '2', '--warmup', '0', '--threads', '1', '--peak', '50', '--eval-images', '256'], { env, cwd: home });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /^ {2}data {2}synthetic, random 28x28x1 images and labels: asked for with --synthetic; accuracy is chance$/m);
   assert.match(r.stdout, /of the 50 GFLOP\/s \S+ peak at 1 thread\(s\) \(given with --peak\)/);

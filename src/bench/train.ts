@@ -25,6 +25,8 @@ export interface TrainBenchResult {
   batches: number;
   train_images_per_s: number;
   eval_images_per_s: number;
+  /** The test images evaluated (--eval-images, else the whole test set). */
+  eval_images: number;
   /** On synthetic data this is chance (random labels) and says nothing. */
   test_accuracy: number;
   peak_rss_mb: number;
@@ -55,6 +57,8 @@ export interface TrainBenchOptions {
   batchSize?: number;
   warmup: number;
   distributed?: boolean;
+  /** Test images to evaluate, the first ones (default: the whole test set). */
+  evalImages?: number;
   /** Random images of the config's shape instead of its dataset (also chosen when the dataset is absent). */
   synthetic?: boolean;
   /** The peak GFLOP/s to divide by, instead of measuring it (for --distributed: the whole group's). */
@@ -117,7 +121,10 @@ export async function benchTrain(opts: TrainBenchOptions): Promise<TrainBenchRes
     if (!dist.isRoot) return undefined; // rank 0 evaluates and reports
   }
   const t1 = performance.now();
-  const ev = await net.evaluate(dataset.test.images, dataset.test.labels, { batchSize: 256, scale, offset });
+  const test = dataset.test;
+  const evalCount = Math.min(test.count, opts.evalImages ?? test.count);
+  const perImage = test.height * test.width * test.channels;
+  const ev = await net.evaluate(test.images.subarray(0, evalCount * perImage), test.labels.subarray(0, evalCount), { batchSize: 256, scale, offset });
   const evalSeconds = (performance.now() - t1) / 1000;
   const imagesPerSecond = (opts.batches * bs) / trainSeconds;
   const gflops = (imagesPerSecond * flopsPerImage) / 1e9;
@@ -129,6 +136,7 @@ export async function benchTrain(opts: TrainBenchOptions): Promise<TrainBenchRes
     batches: opts.batches,
     train_images_per_s: Math.round(imagesPerSecond),
     eval_images_per_s: Math.round(ev.count / evalSeconds),
+    eval_images: ev.count,
     test_accuracy: ev.correct / ev.count,
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
     data: missing !== undefined ? 'synthetic' : 'real',

@@ -37,7 +37,7 @@ function trainText(r: TrainBenchResult): string {
     (r.data === 'synthetic' ? `  data  synthetic, ${r.data_note}; accuracy is chance\n` : '') +
     `  train ${r.train_images_per_s} images/s (${r.batches} batches)\n` +
     `  work  ${(r.flops_per_image / 1e6).toFixed(2)} MFLOP per training image: ${r.train_gflops} GFLOP/s${peak}\n` +
-    `  eval  ${r.eval_images_per_s} images/s (test accuracy ${(r.test_accuracy * 100).toFixed(2)}%)\n` +
+    `  eval  ${r.eval_images_per_s} images/s (test accuracy ${(r.test_accuracy * 100).toFixed(2)}% of ${r.eval_images} images)\n` +
     `  peak RSS ${r.peak_rss_mb} MB\n` +
     (r.per_rank
       ? `  ${r.ranks} ranks (batch ${r.batch_size} is global):\n${r.per_rank.map((p) => `    rank ${p.rank} (${p.host}): compute ${p.compute_s} s, allreduce ${p.allreduce_s} s (with waiting for slower ranks)\n`).join('')}` +
@@ -83,17 +83,19 @@ export function benchCommand(): Command {
     .option('--warmup <n>', 'batches trained before timing', '10')
     .option('--threads <n>', 'worker threads (default: the number of cores)')
     .option('--batch-size <n>', 'batch size (default: the config\'s)')
+    .option('--eval-images <n>', 'test images to evaluate, the first ones (default: the whole test set)')
     .option('--synthetic', 'random images of the config\'s shape instead of its dataset (chosen anyway when the dataset is not on this machine)')
     .option('--peak <GFLOPS>', 'the peak GFLOP/s to divide by, instead of measuring it for 0.2 s (cnn bench peak)')
     .option('--json', 'one JSON object')
     .option('--distributed', 'under mpirun: the ranks train the same global batches together; per-rank compute and allreduce seconds')
-    .action(async (opts: { config: string; batches: string; warmup: string; threads?: string; batchSize?: string; synthetic?: boolean; peak?: string; json?: boolean; distributed?: boolean }) => {
+    .action(async (opts: { config: string; batches: string; warmup: string; threads?: string; batchSize?: string; evalImages?: string; synthetic?: boolean; peak?: string; json?: boolean; distributed?: boolean }) => {
       const r = await benchTrain({
         config: opts.config,
         batches: parseIntOption('--batches', opts.batches, 1, 1e7),
         warmup: parseIntOption('--warmup', opts.warmup, 0, 1e6),
         threads: opts.threads === undefined ? undefined : parseIntOption('--threads', opts.threads, 1, 1024),
         batchSize: opts.batchSize === undefined ? undefined : parseIntOption('--batch-size', opts.batchSize, 1, 1 << 16),
+        evalImages: opts.evalImages === undefined ? undefined : parseIntOption('--eval-images', opts.evalImages, 1, 1e9),
         synthetic: opts.synthetic,
         peakGflops: opts.peak === undefined ? undefined : parseNumberOption('--peak', opts.peak, 0.001, 1e9),
         distributed: opts.distributed,
