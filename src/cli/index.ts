@@ -27,9 +27,14 @@ const COMMANDS: Record<string, () => Promise<CommandType>> = {
   bench: async () => (await import('./commands/bench.js')).benchCommand(),
 };
 
-/** The commands argv needs: the one it names, or all of them (help, --version, a mistyped name). */
+/**
+ * The commands argv needs: the one it names, none for a bare `cnn --version` (loading every command
+ * pulled in sharp and took 0.5 s to print a version), or all of them (help, a mistyped name).
+ */
 function commandsFor(argv: string[]): string[] {
-  const first = argv.slice(2).find((a) => !a.startsWith('-'));
+  const args = argv.slice(2);
+  if (args.length === 1 && (args[0] === '-V' || args[0] === '--version')) return [];
+  const first = args.find((a) => !a.startsWith('-'));
   return first !== undefined && Object.hasOwn(COMMANDS, first) && first !== 'help' ? [first] : Object.keys(COMMANDS);
 }
 
