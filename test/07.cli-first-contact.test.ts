@@ -85,6 +85,20 @@ test('a missing native addon names the build commands to run in the package fold
 
 // ---- 2. CNN_THREADS ----------------------------------------------------------------------------
 
+test('cnn --version and -V print the package version and load no command module', () => {
+  const { version } = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string };
+  for (const flag of ['--version', '-V']) {
+    // NODE_DEBUG=esm makes Node name every module it loads on stderr.
+    const r = spawnSync(process.execPath, [cnnBin, flag], {
+      encoding: 'utf8',
+      env: { ...process.env, NODE_DEBUG: 'esm' },
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, `${version}\n`);
+    assert.doesNotMatch(r.stderr, /cli\/commands\//, `${flag} loaded a command module`);
+  }
+});
+
 test('a malformed CNN_THREADS is a usage error naming the variable and the value', () => {
   for (const value of ['0', 'abc', '-3', '1.5', '', ' 3', '+3', '1025']) {
     const r = runCli(['info'], { env: { CNN_THREADS: value } });
