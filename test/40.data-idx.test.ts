@@ -115,3 +115,30 @@ test('the fixture files on disk are the IDX files the tests pin', () => {
   assert.deepEqual(labels.dims, [2]);
   assert.deepEqual([...labels.data], [2, 0]);
 });
+
+test('loadDataset with splits ["test"] reads the training files\' headers only: an empty train split with its image shape', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cnn-splits-'));
+  try {
+    const write = (name: string, dims: number[], fill: (i: number) => number) => {
+      const count = dims.reduce((a, b) => a * b, 1);
+      writeFileSync(join(dir, name), encodeIdx(dims, Array.from({ length: count }, (_, i) => fill(i))));
+    };
+    write('train-images', [6, 3, 4], (i) => i % 256);
+    // A label no 2-class dataset may hold: reading the training labels would refuse the dataset.
+    write('train-labels', [6], (i) => (i === 5 ? 9 : i % 2));
+    write('test-images', [2, 3, 4], (i) => 255 - i);
+    write('test-labels', [2], (i) => i);
+    const source = { classes: 2, train: { images: 'train-images', labels: 'train-labels' }, test: { images: 'test-images', labels: 'test-labels' }, baseDir: dir };
+    await assert.rejects(loadDataset(source), /label 9 at index 5 is not below the number of classes \(2\)/);
+    const d = await loadDataset(source, { splits: ['test'] });
+    assert.deepEqual([d.train.count, d.train.images.length, d.train.labels.length, d.train.height, d.train.width, d.train.channels], [0, 0, 0, 3, 4, 1]);
+    assert.equal(d.test.count, 2);
+    assert.deepEqual(Array.from(d.test.labels), [0, 1]);
+    assert.equal(d.test.images[0], 255);
+    // A file that is not IDX is still refused by its header, read or not.
+    writeFileSync(join(dir, 'train-images'), 'not an idx file at all');
+    await assert.rejects(loadDataset(source, { splits: ['test'] }), /train-images/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

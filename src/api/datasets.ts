@@ -16,6 +16,8 @@ export interface DatasetLoadOptions {
   onStatus?: (message: string) => void;
   onProgress?: (progress: DownloadProgress) => void;
   signal?: AbortSignal;
+  /** Only these splits (default both): for mnist and fashion-mnist the other comes back empty (count 0) with its image shape. */
+  splits?: readonly ('train' | 'test')[];
 }
 
 /** A built-in dataset's name; 'cifar-10' is accepted for 'cifar10'. */
@@ -26,6 +28,7 @@ async function load(name: BuiltinDatasetLoadName, options: DatasetLoadOptions = 
     dataDir: options.dataDir,
     cacheDir: options.cacheDir,
     signal: options.signal,
+    splits: options.splits,
     onStatus: options.onStatus ?? (() => {}),
     onProgress: options.onProgress ?? (() => {}),
   });

@@ -58,7 +58,13 @@ export interface DatasetSource {
 }
 
 /** Progress goes to onStatus/onProgress only: src/data draws nothing (the CLI turns them into a spinner). */
-export type LoadOptions = FetchOptions;
+export type LoadOptions = FetchOptions & {
+  /**
+   * The splits to read (default both). Another split of an IDX dataset comes back empty (count 0,
+   * no images) with its image shape, read from the file's header: `cnn eval` needs only the test set.
+   */
+  splits?: readonly SplitName[];
+};
 
 export function formatBytes(n: number): string {
   if (n >= 1e6) return `${(n / 1e6).toFixed(1)} MB`;
@@ -86,9 +92,10 @@ export async function fetchDataset(name: string, options: LoadOptions = {}): Pro
   return fetchDatasetFiles(def, options);
 }
 
-async function loadSplit(images: string, labels: string, classes: number, split: SplitName): Promise<ImageSet> {
-  const imageIdx = await readIdxFile(images);
-  const labelIdx = await readIdxFile(labels);
+async function loadSplit(images: string, labels: string, classes: number, split: SplitName, wanted: readonly SplitName[] = ['train', 'test']): Promise<ImageSet> {
+  const shapeOnly = !wanted.includes(split);
+  const imageIdx = await readIdxFile(images, { shapeOnly });
+  const labelIdx = await readIdxFile(labels, { shapeOnly });
   if (imageIdx.dims.length !== 3 && imageIdx.dims.length !== 4) {
     throw new CnnError('ERR_IDX_FORMAT', `${images} has dimensions ${imageIdx.dims.join('x')}; images need 3 (count, height, width) or 4 (… channels)`);
   }
@@ -103,6 +110,7 @@ async function loadSplit(images: string, labels: string, classes: number, split:
   if (bad >= 0) {
     throw new CnnError('ERR_IDX_FORMAT', `${labels}: label ${labelIdx.data[bad]} at index ${bad} is not below the number of classes (${classes})`);
   }
+  if (shapeOnly) return { images: imageIdx.data, labels: labelIdx.data, count: 0, height, width, channels };
   return { images: imageIdx.data, labels: labelIdx.data, count, height, width, channels };
 }
 
@@ -161,8 +169,8 @@ export async function loadDataset(nameOrSource: string | DatasetSource, options:
       name: def.name,
       classes: def.classes,
       classNames: [...def.classNames],
-      train: await loadSplit(files.trainImages, files.trainLabels, def.classes, 'train'),
-      test: await loadSplit(files.testImages, files.testLabels, def.classes, 'test'),
+      train: await loadSplit(files.trainImages, files.trainLabels, def.classes, 'train', options.splits),
+      test: await loadSplit(files.testImages, files.testLabels, def.classes, 'test', options.splits),
       files: { ...files },
     });
   }
@@ -174,8 +182,8 @@ export async function loadDataset(nameOrSource: string | DatasetSource, options:
     name: source.name ?? 'custom',
     classes: source.classes,
     classNames: source.classNames ? [...source.classNames] : Array.from({ length: source.classes }, (_, i) => String(i)),
-    train: await loadSplit(files.trainImages, files.trainLabels, source.classes, 'train'),
-    test: await loadSplit(files.testImages, files.testLabels, source.classes, 'test'),
+    train: await loadSplit(files.trainImages, files.trainLabels, source.classes, 'train', options.splits),
+    test: await loadSplit(files.testImages, files.testLabels, source.classes, 'test', options.splits),
     files,
   });
 }

@@ -17,6 +17,8 @@ export interface DatasetRequest {
   onProgress?: LoadOptions['onProgress'];
   /** Keras's lines for a folder dataset ("Found 60000 files belonging to 10 classes."). */
   onInfo?: (line: string) => void;
+  /** The splits the caller uses (default both): an IDX dataset's other split is not read (see LoadOptions). */
+  splits?: LoadOptions['splits'];
   /** The decoded-image cache of a folder dataset: its root, or false for none. */
   cacheDir?: string;
   cache?: boolean;
@@ -87,7 +89,7 @@ function checkClassesFitConfig(config: ModelConfig, dataset: Dataset): void {
 
 async function loadForConfig(config: ModelConfig, req: DatasetRequest): Promise<Dataset> {
   const named = req.name ?? (typeof config.dataset === 'string' ? config.dataset : undefined);
-  if (named) return loadDataset(named, { dataDir: req.dataDir, onStatus: req.onStatus, onProgress: req.onProgress });
+  if (named) return loadDataset(named, { dataDir: req.dataDir, onStatus: req.onStatus, onProgress: req.onProgress, splits: req.splits });
   const ds = config.dataset;
   if (!ds || typeof ds === 'string') {
     throw usageError('ERR_BAD_CONFIG', 'the model config names no dataset: add "dataset": "mnist" (or "fashion-mnist", IDX files, or {"directory": ...})');
@@ -108,7 +110,7 @@ async function loadForConfig(config: ModelConfig, req: DatasetRequest): Promise<
       test: { images: resolve(base, ds.test_images), labels: resolve(base, ds.test_labels) },
       baseDir: base,
     },
-    { onStatus: req.onStatus, onProgress: req.onProgress },
+    { onStatus: req.onStatus, onProgress: req.onProgress, splits: req.splits },
   );
 }
 

@@ -29,7 +29,7 @@ export async function evaluateWeights(opts: EvalOptions): Promise<Evaluation & {
   spinner.stop();
   warnIfOtherDataset(opts.weights, config, opts.dataset, 'evaluating it');
   spinner.start('Loading the dataset');
-  const dataset = await datasetForConfig(config, { name: opts.dataset, dataDir: opts.dataDir, ...spinnerCallbacks(spinner) });
+  const dataset = await datasetForConfig(config, { name: opts.dataset, dataDir: opts.dataDir, splits: ['test'], ...spinnerCallbacks(spinner) });
   const size = config.input_shape.reduce((a, b) => a * b, 1);
   if (dataset.test.height * dataset.test.width * dataset.test.channels !== size) {
     spinner.stop();

@@ -45,7 +45,7 @@ export function predictCommand(): Command {
       spinner.stop();
       warnIfOtherDataset(opts.weights, config, opts.dataset, 'predicting');
       spinner.start('Loading the dataset');
-      const dataset = await datasetForConfig(config, { name: opts.dataset, dataDir: opts.dataDir, ...spinnerCallbacks(spinner) });
+      const dataset = await datasetForConfig(config, { name: opts.dataset, dataDir: opts.dataDir, splits: ['test'], ...spinnerCallbacks(spinner) });
       spinner.stop();
       const indices = requested.map((i) => parseIntOption('--index', String(i), 0, dataset.test.count - 1));
       const size = dataset.test.height * dataset.test.width * dataset.test.channels;

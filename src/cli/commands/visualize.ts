@@ -36,7 +36,7 @@ export async function visualize(opts: VisualizeOptions): Promise<{ path: string;
     spinner.stop();
     warnIfOtherDataset(opts.weights, config, opts.dataset, 'drawing it');
     spinner.start('Loading the dataset');
-    const dataset = await datasetForConfig(config, { name: opts.dataset, dataDir: opts.dataDir, ...spinnerCallbacks(spinner) });
+    const dataset = await datasetForConfig(config, { name: opts.dataset, dataDir: opts.dataDir, splits: ['test'], ...spinnerCallbacks(spinner) });
     const test = dataset.test;
     const size = test.height * test.width * test.channels;
     if (size !== config.input_shape.reduce((a, b) => a * b, 1)) {
