@@ -142,3 +142,29 @@ test('loadDataset with splits ["test"] reads the training files\' headers only: 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('loadDataset with trainLimit reads the first N training images and labels only, raw or gzip, and says how many the file holds', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cnn-limit-'));
+  try {
+    const images = encodeIdx([6, 3, 4], Array.from({ length: 72 }, (_, i) => (i * 7) % 256));
+    // The last label is out of range for 2 classes: only a read of all six would see it.
+    const labels = encodeIdx([6], [1, 0, 1, 1, 0, 9]);
+    writeFileSync(join(dir, 'train-images'), images);
+    writeFileSync(join(dir, 'train-labels.gz'), gzipSync(labels));
+    writeFileSync(join(dir, 'test-images'), encodeIdx([1, 3, 4], new Array(12).fill(3)));
+    writeFileSync(join(dir, 'test-labels'), encodeIdx([1], [0]));
+    const source = { classes: 2, train: { images: 'train-images', labels: 'train-labels.gz' }, test: { images: 'test-images', labels: 'test-labels' }, baseDir: dir };
+    const d = await loadDataset(source, { splits: ['train'], trainLimit: 4 });
+    assert.deepEqual([d.train.count, d.train.available, d.train.images.length], [4, 6, 48]);
+    assert.deepEqual(Array.from(d.train.images), Array.from(images.subarray(16, 16 + 48)));
+    assert.deepEqual(Array.from(d.train.labels), [1, 0, 1, 1]);
+    assert.deepEqual([d.test.count, d.test.available, d.test.height, d.test.width], [0, 1, 3, 4]);
+    // A limit past the end is the whole file, which then holds the bad label.
+    await assert.rejects(loadDataset(source, { trainLimit: 100 }), /label 9 at index 5 is not below the number of classes \(2\)/);
+    // Images and labels of different counts are refused as before, whatever the limit.
+    writeFileSync(join(dir, 'train-labels.gz'), gzipSync(encodeIdx([5], [1, 0, 1, 1, 0])));
+    await assert.rejects(loadDataset(source, { splits: ['train'], trainLimit: 2 }), /the train split has 6 images in .*train-images but 5 labels in .*train-labels\.gz/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

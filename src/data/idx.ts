@@ -156,13 +156,12 @@ function readError(path: string, reason: string): CnnError {
  * Reads an IDX file (raw or gzip) from disk. Only a regular file is read (a FIFO or /dev/zero is
  * refused, not read forever), and never more than its header says: a raw file's size is checked
  * against the header before its values are read, a gzip file's inflation stops at that size.
+ *
+ * `maxItems`: the first items only (dims[0] is then the number read, `available` the file's): a raw
+ * file is read that far and no further, so `cnn eval` does not read MNIST's 47 MB of training images
+ * (0 items: the header alone) and `cnn train --limit 640` reads 640 of them.
  */
-/**
- * Reads an IDX file, raw or gzip. `shapeOnly`: its header alone (dims, and the size check of a raw
- * file), with empty data: for a split a command does not use (`cnn eval` and MNIST's 47 MB of
- * training images).
- */
-export async function readIdxFile(path: string, options: { shapeOnly?: boolean } = {}): Promise<IdxArray> {
+export async function readIdxFile(path: string, options: { maxItems?: number } = {}): Promise<IdxArray & { available: number }> {
   let opened: OpenedFile;
   try {
     opened = await openRegularFile(path);
@@ -170,6 +169,12 @@ export async function readIdxFile(path: string, options: { shapeOnly?: boolean }
     throw readError(path, (e as Error).message);
   }
   const { handle, size } = opened;
+  const first = (header: IdxHeader) => {
+    const available = header.dims[0]!;
+    const items = Math.min(available, options.maxItems ?? available);
+    const itemBytes = available > 0 ? (header.totalLength - header.headerLength) / available : 0;
+    return { available, items, bytes: items * itemBytes, dims: [items, ...header.dims.slice(1)] };
+  };
   try {
     const head = Buffer.alloc(Math.min(size, GZIP_PEEK_LIMIT));
     await readExactly(handle, head, 0);
@@ -178,20 +183,22 @@ export async function readIdxFile(path: string, options: { shapeOnly?: boolean }
       if (size > maxCompressedLength(header.totalLength)) {
         throw idxFormatError(path, `it is ${size} bytes of gzip data, more than dimensions ${header.dims.join('x')} (${header.totalLength} bytes) can compress to`);
       }
-      if (options.shapeOnly) return { dims: header.dims, data: new Uint8Array(0) };
+      const part = first(header);
+      if (part.items === 0) return { dims: part.dims, data: new Uint8Array(0), available: part.available };
       const compressed = Buffer.alloc(size);
       head.copy(compressed);
       await readExactly(handle, compressed.subarray(head.length), head.length);
       const bytes = inflateIdx(compressed, header, path);
-      return { dims: header.dims, data: bytes.subarray(header.headerLength) };
+      return { dims: part.dims, data: bytes.subarray(header.headerLength, header.headerLength + part.bytes), available: part.available };
     }
     const header = parseIdxHeader(head, path, true)!;
     if (size !== header.totalLength) throw lengthError(path, header, size);
-    if (options.shapeOnly) return { dims: header.dims, data: new Uint8Array(0) };
-    const bytes = Buffer.alloc(size);
-    head.copy(bytes);
-    await readExactly(handle, bytes.subarray(head.length), head.length);
-    return { dims: header.dims, data: bytes.subarray(header.headerLength) };
+    const part = first(header);
+    const length = header.headerLength + part.bytes;
+    const bytes = Buffer.alloc(length);
+    head.copy(bytes, 0, 0, Math.min(head.length, length));
+    if (length > head.length) await readExactly(handle, bytes.subarray(head.length), head.length);
+    return { dims: part.dims, data: bytes.subarray(header.headerLength), available: part.available };
   } catch (e) {
     if (e instanceof CnnError) throw e;
     throw readError(path, e instanceof FileRefused ? e.message : describeFsError(e));

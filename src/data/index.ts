@@ -28,6 +28,8 @@ export interface ImageSet {
   images: Uint8Array;
   labels: Uint8Array;
   count: number;
+  /** How many the file holds, when only the first `count` were read (LoadOptions splits / trainLimit). */
+  available?: number;
   height: number;
   width: number;
   channels: number;
@@ -64,6 +66,8 @@ export type LoadOptions = FetchOptions & {
    * no images) with its image shape, read from the file's header: `cnn eval` needs only the test set.
    */
   splits?: readonly SplitName[];
+  /** Read only the first N training images and labels (`cnn train --limit N`): ImageSet.available is the file's count. */
+  trainLimit?: number;
 };
 
 export function formatBytes(n: number): string {
@@ -92,10 +96,10 @@ export async function fetchDataset(name: string, options: LoadOptions = {}): Pro
   return fetchDatasetFiles(def, options);
 }
 
-async function loadSplit(images: string, labels: string, classes: number, split: SplitName, wanted: readonly SplitName[] = ['train', 'test']): Promise<ImageSet> {
-  const shapeOnly = !wanted.includes(split);
-  const imageIdx = await readIdxFile(images, { shapeOnly });
-  const labelIdx = await readIdxFile(labels, { shapeOnly });
+async function loadSplit(images: string, labels: string, classes: number, split: SplitName, options: LoadOptions): Promise<ImageSet> {
+  const maxItems = !(options.splits ?? ['train', 'test']).includes(split) ? 0 : split === 'train' ? options.trainLimit : undefined;
+  const imageIdx = await readIdxFile(images, { maxItems });
+  const labelIdx = await readIdxFile(labels, { maxItems });
   if (imageIdx.dims.length !== 3 && imageIdx.dims.length !== 4) {
     throw new CnnError('ERR_IDX_FORMAT', `${images} has dimensions ${imageIdx.dims.join('x')}; images need 3 (count, height, width) or 4 (… channels)`);
   }
@@ -103,15 +107,16 @@ async function loadSplit(images: string, labels: string, classes: number, split:
     throw new CnnError('ERR_IDX_FORMAT', `${labels} has dimensions ${labelIdx.dims.join('x')}; labels need 1 (count)`);
   }
   const [count, height, width, channels = 1] = imageIdx.dims;
-  if (labelIdx.dims[0] !== count) {
-    throw new CnnError('ERR_IDX_FORMAT', `the ${split} split has ${count} images in ${images} but ${labelIdx.dims[0]} labels in ${labels}`);
-  }
   const bad = labelIdx.data.findIndex((l) => l >= classes);
   if (bad >= 0) {
     throw new CnnError('ERR_IDX_FORMAT', `${labels}: label ${labelIdx.data[bad]} at index ${bad} is not below the number of classes (${classes})`);
   }
-  if (shapeOnly) return { images: imageIdx.data, labels: labelIdx.data, count: 0, height, width, channels };
-  return { images: imageIdx.data, labels: labelIdx.data, count, height, width, channels };
+  if (labelIdx.available !== imageIdx.available) {
+    throw new CnnError('ERR_IDX_FORMAT', `the ${split} split has ${imageIdx.available} images in ${images} but ${labelIdx.available} labels in ${labels}`);
+  }
+  const set: ImageSet = { images: imageIdx.data, labels: labelIdx.data, count, height, width, channels };
+  if (imageIdx.available !== count) set.available = imageIdx.available;
+  return set;
 }
 
 function checkClasses(source: DatasetSource): void {
@@ -169,8 +174,8 @@ export async function loadDataset(nameOrSource: string | DatasetSource, options:
       name: def.name,
       classes: def.classes,
       classNames: [...def.classNames],
-      train: await loadSplit(files.trainImages, files.trainLabels, def.classes, 'train', options.splits),
-      test: await loadSplit(files.testImages, files.testLabels, def.classes, 'test', options.splits),
+      train: await loadSplit(files.trainImages, files.trainLabels, def.classes, 'train', options),
+      test: await loadSplit(files.testImages, files.testLabels, def.classes, 'test', options),
       files: { ...files },
     });
   }
@@ -182,8 +187,8 @@ export async function loadDataset(nameOrSource: string | DatasetSource, options:
     name: source.name ?? 'custom',
     classes: source.classes,
     classNames: source.classNames ? [...source.classNames] : Array.from({ length: source.classes }, (_, i) => String(i)),
-    train: await loadSplit(files.trainImages, files.trainLabels, source.classes, 'train', options.splits),
-    test: await loadSplit(files.testImages, files.testLabels, source.classes, 'test', options.splits),
+    train: await loadSplit(files.trainImages, files.trainLabels, source.classes, 'train', options),
+    test: await loadSplit(files.testImages, files.testLabels, source.classes, 'test', options),
     files,
   });
 }

@@ -19,6 +19,8 @@ export interface DatasetRequest {
   onInfo?: (line: string) => void;
   /** The splits the caller uses (default both): an IDX dataset's other split is not read (see LoadOptions). */
   splits?: LoadOptions['splits'];
+  /** Only the first N training images (see LoadOptions). */
+  trainLimit?: LoadOptions['trainLimit'];
   /** The decoded-image cache of a folder dataset: its root, or false for none. */
   cacheDir?: string;
   cache?: boolean;
@@ -58,7 +60,7 @@ export function checkImagesFitConfig(config: ModelConfig, dataset: Dataset, conf
     if (set.height === want[0] && set.width === want[1] && set.channels === want[2]) continue;
     const file = dataset.files?.[split === 'train' ? 'trainImages' : 'testImages'];
     const where = file ? `${file} (the ${dataset.name} ${split} images)` : `the ${dataset.name} ${split} images`;
-    const dims = [set.count, set.height, set.width, ...(set.channels > 1 ? [set.channels] : [])].join('x');
+    const dims = [set.available ?? set.count, set.height, set.width, ...(set.channels > 1 ? [set.channels] : [])].join('x');
     throw usageError(
       'ERR_BAD_CONFIG',
       `${where} has dimensions ${dims}, images of ${imageDims(set)}, but input_shape in ${configLabel} is [${config.input_shape.join(', ')}] (${want.join('x')} images)`,
@@ -89,7 +91,7 @@ function checkClassesFitConfig(config: ModelConfig, dataset: Dataset): void {
 
 async function loadForConfig(config: ModelConfig, req: DatasetRequest): Promise<Dataset> {
   const named = req.name ?? (typeof config.dataset === 'string' ? config.dataset : undefined);
-  if (named) return loadDataset(named, { dataDir: req.dataDir, onStatus: req.onStatus, onProgress: req.onProgress, splits: req.splits });
+  if (named) return loadDataset(named, { dataDir: req.dataDir, onStatus: req.onStatus, onProgress: req.onProgress, splits: req.splits, trainLimit: req.trainLimit });
   const ds = config.dataset;
   if (!ds || typeof ds === 'string') {
     throw usageError('ERR_BAD_CONFIG', 'the model config names no dataset: add "dataset": "mnist" (or "fashion-mnist", IDX files, or {"directory": ...})');
@@ -110,7 +112,7 @@ async function loadForConfig(config: ModelConfig, req: DatasetRequest): Promise<
       test: { images: resolve(base, ds.test_images), labels: resolve(base, ds.test_labels) },
       baseDir: base,
     },
-    { onStatus: req.onStatus, onProgress: req.onProgress, splits: req.splits },
+    { onStatus: req.onStatus, onProgress: req.onProgress, splits: req.splits, trainLimit: req.trainLimit },
   );
 }
 

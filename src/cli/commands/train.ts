@@ -7,6 +7,7 @@
 import { Command } from 'commander';
 import { resolve } from 'node:path';
 import { CnnError, ExitCode, usageError } from '../../errors.js';
+import { groupThousands } from '../../model/format-number.js';
 import type { ModelConfig } from '../../model/config.js';
 import { listShippedConfigs, resolveConfig } from '../../model/shipped.js';
 import { validateConfig } from '../../model/validate.js';
@@ -183,8 +184,10 @@ async function trainRun(opts: TrainOptions, dist: Collective | undefined): Promi
 
   async function runTraining(): Promise<number> {
     spinner.start(`Loading the dataset`);
-    const dataset = await datasetForConfig(config, { dataDir: opts.dataDir, configDir: configDirOf(configPath), ...spinnerCallbacks(spinner) });
-    spinner.succeed(`Loaded ${dataset.name}: ${dataset.train.count} training and ${dataset.test.count} test images`);
+    // Training reads no test images, and with --limit only the first N training images.
+    const dataset = await datasetForConfig(config, { dataDir: opts.dataDir, configDir: configDirOf(configPath), splits: ['train'], trainLimit: limit, ...spinnerCallbacks(spinner) });
+    const t = dataset.train;
+    spinner.succeed(`Loaded ${dataset.name}: ${t.available !== undefined ? `the first ${groupThousands(t.count)} of ${groupThousands(t.available)}` : groupThousands(t.count)} training images`);
     const expected = config.input_shape.reduce((a, b) => a * b, 1);
     if (dataset.train.height * dataset.train.width * dataset.train.channels !== expected) {
       throw usageError('ERR_BAD_CONFIG', `input_shape (${config.input_shape.join(', ')}) does not match the ${dataset.name} images (${dataset.train.height}, ${dataset.train.width}, ${dataset.train.channels})`);
