@@ -12,7 +12,8 @@ import { usageError } from '../errors.js';
 /** Why the config's data must be synthetic, or undefined when its real dataset is at hand. */
 export async function missingDatasetReason(config: ModelConfig): Promise<string | undefined> {
   if (typeof config.dataset !== 'string') return undefined; // files or a folder: the user's own data
-  const status = await verifyDataset(config.dataset);
+  // Whether it is there; loading it checks it again.
+  const status = await verifyDataset(config.dataset, { useStamp: true });
   if (status.state === 'verified' || status.offlineCopies.length > 0) return undefined;
   return `${config.dataset} is not in the dataset cache (${status.dir}) and has no copy on this machine (\`cnn data fetch ${config.dataset}\` downloads it)`;
 }

@@ -114,7 +114,8 @@ export interface ArchiveCacheState {
 }
 
 /** Checks the cached members against the manifest (and its archive against the pin); moves nothing. */
-export async function inspectArchiveCache(def: ArchiveDatasetDefinition, cacheDir?: string): Promise<ArchiveCacheState> {
+/** `useStamp`: trust the stamp of an earlier check of an unchanged member (loads, `cnn data list`); `cnn data verify` hashes every member. */
+export async function inspectArchiveCache(def: ArchiveDatasetDefinition, cacheDir?: string, options: { useStamp?: boolean } = {}): Promise<ArchiveCacheState> {
   const dir = datasetCacheDir(resolveCache(cacheDir), def.name);
   const manifestPath = join(dir, MANIFEST_NAME);
   const { manifest, missing, reason } = await readManifest(dir, def);
@@ -124,7 +125,7 @@ export async function inspectArchiveCache(def: ArchiveDatasetDefinition, cacheDi
   for (const name of memberNames(def)) {
     const path = join(dir, name);
     if (manifest) {
-      checks.push({ name, path, check: await checkFile(path, { name, ...manifest.files[name] }) });
+      checks.push({ name, path, check: await checkFile(path, { name, ...manifest.files[name] }, { useStamp: options.useStamp }) });
       continue;
     }
     const there = await stat(path).then(() => true, () => false);
@@ -350,7 +351,7 @@ export async function fetchArchiveDataset(def: ArchiveDatasetDefinition, options
   const cache = resolveCache(options.cacheDir);
   const dir = datasetCacheDir(cache, def.name);
   const files = Object.fromEntries(memberNames(def).map((n) => [n, join(dir, n)]));
-  const state = await inspectArchiveCache(def, options.cacheDir);
+  const state = await inspectArchiveCache(def, options.cacheDir, { useStamp: true });
   if (state.state === 'verified') return { dir, cache, files, origins: Object.fromEntries(memberNames(def).map((n) => [n, 'cache'])) };
   const attempts: Attempt[] = [];
   if (state.state === 'missing') attempts.push({ source: `cache ${dir}`, reason: 'not there' });

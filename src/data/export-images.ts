@@ -8,7 +8,7 @@
  */
 import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import sharp from 'sharp';
+import { loadSharp } from './sharp-lazy.js';
 import { CnnError } from '../errors.js';
 import type { Dataset, ImageSet } from './index.js';
 
@@ -38,6 +38,7 @@ export function safeClassFolderNames(names: readonly string[]): string[] {
 }
 
 async function writeSplit(set: ImageSet, dir: string, folders: string[], count: number, progress: () => void, signal?: AbortSignal): Promise<void> {
+  const sharp = await loadSharp();
   for (const f of folders) await mkdir(join(dir, f), { recursive: true });
   const width = String(Math.max(0, count - 1)).length;
   const per = set.height * set.width * set.channels;

@@ -13,7 +13,7 @@
 import { readFileSync } from 'node:fs';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import sharp from 'sharp';
+import { loadSharp } from './sharp-lazy.js';
 import { CnnError } from '../errors.js';
 import type { FolderDatasetConfig } from '../model/config.js';
 import { warnOnce } from '../util/warnings.js';
@@ -87,6 +87,7 @@ async function decodeAll(index: FolderIndex, cfg: FolderDatasetConfig, options: 
   const mode = resizeMode(cfg);
   const inFlight = Math.max(1, options.concurrency ?? 4 * threadpoolSize());
   // Small images: one libvips thread per image, many images at once on libuv's pool, is fastest.
+  const sharp = await loadSharp();
   const sharpThreads = sharp.concurrency();
   sharp.concurrency(1);
   let next = 0;

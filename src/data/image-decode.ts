@@ -7,7 +7,7 @@
  * is libpng's rgb_to_gray with TF's weights 0.299, 0.587 (9797, 19234, 3737)/32768, truncated; a missing alpha is 255. CMYK JPEGs
  * are converted to sRGB by libvips; 16-bit PNGs keep their high byte (TF's uint8 decode_png).
  */
-import sharp from 'sharp';
+import { loadSharp } from './sharp-lazy.js';
 import { BmpError, decodeBmp, isBmp } from './bmp.js';
 import { decodeSimplePng } from './png-simple.js';
 import type { Pixels } from './image-resize.js';
@@ -47,6 +47,7 @@ async function decodeRgba(bytes: Uint8Array, kind: ImageKind): Promise<Rgba> {
     if (simple) return simple;
   }
   // failOn 'error': a truncated or damaged file fails instead of decoding to a partly grey image.
+  const sharp = await loadSharp();
   const image = sharp(bytes, { pages: 1, failOn: 'error' });
   const meta = await image.metadata();
   const sixteen = meta.depth === 'ushort';

@@ -28,7 +28,7 @@ export interface ImageSet {
   images: Uint8Array;
   labels: Uint8Array;
   count: number;
-  /** How many the file holds, when only the first `count` were read (LoadOptions splits / trainLimit). */
+  /** How many the file holds, when only the first `count` were read (LoadOptions splits, trainLimit, testLimit). */
   available?: number;
   height: number;
   width: number;
@@ -68,6 +68,8 @@ export type LoadOptions = FetchOptions & {
   splits?: readonly SplitName[];
   /** Read only the first N training images and labels (`cnn train --limit N`): ImageSet.available is the file's count. */
   trainLimit?: number;
+  /** Read only the first N test images and labels (`cnn bench train --eval-images N`, `cnn data show --index`). */
+  testLimit?: number;
 };
 
 export function formatBytes(n: number): string {
@@ -97,7 +99,7 @@ export async function fetchDataset(name: string, options: LoadOptions = {}): Pro
 }
 
 async function loadSplit(images: string, labels: string, classes: number, split: SplitName, options: LoadOptions): Promise<ImageSet> {
-  const maxItems = !(options.splits ?? ['train', 'test']).includes(split) ? 0 : split === 'train' ? options.trainLimit : undefined;
+  const maxItems = !(options.splits ?? ['train', 'test']).includes(split) ? 0 : split === 'train' ? options.trainLimit : options.testLimit;
   const imageIdx = await readIdxFile(images, { maxItems });
   const labelIdx = await readIdxFile(labels, { maxItems });
   if (imageIdx.dims.length !== 3 && imageIdx.dims.length !== 4) {
@@ -229,18 +231,28 @@ export interface DatasetStatus {
   offlineCopies: string[];
 }
 
-/** Checks the cached files of a dataset against their pinned hashes; fetches and moves nothing. */
-export async function verifyDataset(name: string, options: { cacheDir?: string } = {}): Promise<DatasetStatus> {
-  return statusOf(getDataset(name), options.cacheDir);
+export interface VerifyOptions {
+  cacheDir?: string;
+  /**
+   * Trust the stamp that an earlier check left beside a file, while the file's size, inode, mtime and
+   * ctime are unchanged (a quick look: `cnn data list`). Default false: every file is hashed again.
+   */
+  useStamp?: boolean;
 }
 
-async function statusOf(def: AnyDatasetDefinition, cacheDir?: string): Promise<DatasetStatus> {
+/** Checks the cached files of a dataset against their pinned hashes; fetches and moves nothing. */
+export async function verifyDataset(name: string, options: VerifyOptions = {}): Promise<DatasetStatus> {
+  return statusOf(getDataset(name), options);
+}
+
+async function statusOf(def: AnyDatasetDefinition, options: VerifyOptions): Promise<DatasetStatus> {
+  const { cacheDir, useStamp } = options;
   if (isArchiveDataset(def)) {
-    const { dir, state, checks } = await inspectArchiveCache(def, cacheDir);
+    const { dir, state, checks } = await inspectArchiveCache(def, cacheDir, { useStamp });
     const list = checks.map(({ name, path, check }) => (check.ok ? { name, path, ok: true } : { name, path, ok: false, reason: check.reason }));
     return { name: def.name, description: def.description, classes: def.classes, dir, state, files: list, offlineCopies: [] };
   }
-  const { dir, files } = await inspectCache(def, cacheDir);
+  const { dir, files } = await inspectCache(def, cacheDir, { useStamp });
   const list: FileStatus[] = FILE_ROLES.map((role) => {
     const c = files[role];
     return c.ok ? { name: def.files[role].name, path: c.path, ok: true } : { name: def.files[role].name, path: c.path, ok: false, reason: c.reason };
@@ -256,9 +268,12 @@ async function statusOf(def: AnyDatasetDefinition, cacheDir?: string): Promise<D
   return { name: def.name, description: def.description, classes: def.classes, dir, state, files: list, offlineCopies: await localCopiesPresent(def) };
 }
 
-/** Every known dataset with where it is and whether it is verified (`cnn data list`). */
-export async function listDatasetStatus(options: { cacheDir?: string } = {}): Promise<DatasetStatus[]> {
+/**
+ * Every known dataset with where it is and whether it is verified (`cnn data list`): a file that an
+ * earlier check stamped and that has not changed since is not hashed again (useStamp: false hashes all).
+ */
+export async function listDatasetStatus(options: VerifyOptions = {}): Promise<DatasetStatus[]> {
   const out: DatasetStatus[] = [];
-  for (const def of listDatasets()) out.push(await statusOf(def, options.cacheDir));
+  for (const def of listDatasets()) out.push(await statusOf(def, { useStamp: true, ...options }));
   return out;
 }

@@ -218,10 +218,14 @@ export async function fetchDatasetFiles(def: DatasetDefinition, options: FetchOp
 }
 
 /** The state of each cached file, without fetching or moving anything. */
-export async function inspectCache(def: DatasetDefinition, cacheDir?: string): Promise<{ dir: string; files: Record<FileRole, Awaited<ReturnType<typeof checkFile>>> }> {
+export async function inspectCache(
+  def: DatasetDefinition,
+  cacheDir?: string,
+  options: { useStamp?: boolean } = {},
+): Promise<{ dir: string; files: Record<FileRole, Awaited<ReturnType<typeof checkFile>>> }> {
   const dir = datasetCacheDir(resolveCache(cacheDir), def.name);
   const files = {} as Record<FileRole, Awaited<ReturnType<typeof checkFile>>>;
-  for (const role of FILE_ROLES) files[role] = await checkFile(join(dir, def.files[role].name), def.files[role]);
+  for (const role of FILE_ROLES) files[role] = await checkFile(join(dir, def.files[role].name), def.files[role], { useStamp: options.useStamp });
   return { dir, files };
 }
 

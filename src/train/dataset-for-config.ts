@@ -21,6 +21,8 @@ export interface DatasetRequest {
   splits?: LoadOptions['splits'];
   /** Only the first N training images (see LoadOptions). */
   trainLimit?: LoadOptions['trainLimit'];
+  /** Only the first N test images (see LoadOptions). */
+  testLimit?: LoadOptions['testLimit'];
   /** The decoded-image cache of a folder dataset: its root, or false for none. */
   cacheDir?: string;
   cache?: boolean;
@@ -91,7 +93,7 @@ function checkClassesFitConfig(config: ModelConfig, dataset: Dataset): void {
 
 async function loadForConfig(config: ModelConfig, req: DatasetRequest): Promise<Dataset> {
   const named = req.name ?? (typeof config.dataset === 'string' ? config.dataset : undefined);
-  if (named) return loadDataset(named, { dataDir: req.dataDir, onStatus: req.onStatus, onProgress: req.onProgress, splits: req.splits, trainLimit: req.trainLimit });
+  if (named) return loadDataset(named, { dataDir: req.dataDir, onStatus: req.onStatus, onProgress: req.onProgress, splits: req.splits, trainLimit: req.trainLimit, testLimit: req.testLimit });
   const ds = config.dataset;
   if (!ds || typeof ds === 'string') {
     throw usageError('ERR_BAD_CONFIG', 'the model config names no dataset: add "dataset": "mnist" (or "fashion-mnist", IDX files, or {"directory": ...})');
@@ -112,7 +114,7 @@ async function loadForConfig(config: ModelConfig, req: DatasetRequest): Promise<
       test: { images: resolve(base, ds.test_images), labels: resolve(base, ds.test_labels) },
       baseDir: base,
     },
-    { onStatus: req.onStatus, onProgress: req.onProgress, splits: req.splits, trainLimit: req.trainLimit },
+    { onStatus: req.onStatus, onProgress: req.onProgress, splits: req.splits, trainLimit: req.trainLimit, testLimit: req.testLimit },
   );
 }
 

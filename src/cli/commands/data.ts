@@ -163,11 +163,14 @@ function showCommand(): Command {
               spinner.finish(true);
             }
           })()
-        : await withDatasetSpinner(getDataset(name).name, flags, (o) => loadDataset(name, o));
+        : await withDatasetSpinner(getDataset(name).name, flags, (o) =>
+            loadDataset(name, { ...o, splits: [split], [split === 'train' ? 'trainLimit' : 'testLimit']: index + 1 }),
+          );
       const set = dataset[split];
-      if (set.count === 0) throw new CnnError('ERR_BAD_OPTION', `the ${split} split of ${name} holds no images`, 2);
+      const held = set.available ?? set.count;
+      if (held === 0) throw new CnnError('ERR_BAD_OPTION', `the ${split} split of ${name} holds no images`, 2);
       if (index >= set.count) {
-        throw new CnnError('ERR_BAD_OPTION', `--index must be between 0 and ${set.count - 1} for the ${split} split, got ${index}`, 2);
+        throw new CnnError('ERR_BAD_OPTION', `--index must be between 0 and ${held - 1} for the ${split} split, got ${index}`, 2);
       }
       const label = set.labels[index];
       process.stdout.write(`${dataset.name} ${split}[${index}]: label ${label} (${dataset.classNames[label]})\n`);
@@ -193,7 +196,7 @@ function exportCommand(): Command {
       getDataset(name);
       parseChoice('--format', flags.format, ['png'] as const);
       const limit = flags.limit === undefined ? undefined : parseIntOption('--limit', flags.limit, 1);
-      const dataset = await withDatasetSpinner(getDataset(name).name, flags, (o) => loadDataset(name, o));
+      const dataset = await withDatasetSpinner(getDataset(name).name, flags, (o) => loadDataset(name, { ...o, trainLimit: limit, testLimit: limit }));
       const spinner = datasetSpinner(false);
       let written = 0;
       try {
