@@ -5,7 +5,7 @@
  * file, so the cache never holds a partial or damaged file under a real name.
  */
 import { createWriteStream, mkdirSync, accessSync, constants as fsConstants, existsSync, statSync, unlinkSync } from 'node:fs';
-import { rename, stat, unlink, mkdir } from 'node:fs/promises';
+import { rename, unlink, mkdir } from 'node:fs/promises';
 import { createHash, randomBytes } from 'node:crypto';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -13,7 +13,7 @@ import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, type Gunzip } from 'node:zlib';
 import { CnnError, ExitCode, isCnnError } from '../errors.js';
-import { rememberVerified, describeMismatch } from './checksums.js';
+import { recordVerified, describeMismatch } from './checksums.js';
 import type { PinnedFile } from './registry.js';
 import { warnOnce } from '../util/warnings.js';
 
@@ -189,8 +189,7 @@ export async function writeVerified(source: Readable, dest: string, expected: Pi
     if (bytes !== expected.size) throw new Error(`content is ${bytes} bytes, expected ${expected.size} (truncated?)`);
     if (sha256 !== expected.sha256) throw new Error(`checksum mismatch: ${describeMismatch(sha256, expected.sha256)}`);
     await rename(temp, dest);
-    const info = await stat(dest);
-    rememberVerified(dest, info.size, info.mtimeMs, sha256);
+    await recordVerified(dest, sha256);
   } catch (e) {
     await unlink(temp).catch(() => undefined);
     const reason = controller.signal.reason;

@@ -105,6 +105,22 @@ export async function checkFile(path: string, expected: PinnedFile, options: { u
   return { ok: true, path };
 }
 
+/**
+ * A file just written and checked while it was written (a download, a copy from a local folder):
+ * trusted for the rest of this process and stamped for the next one, so its first load hashes nothing.
+ */
+export async function recordVerified(path: string, sha256: string): Promise<void> {
+  const info = await stat(path);
+  rememberVerified(path, info.size, info.mtimeMs, sha256);
+  await writeStamp(path, info, sha256);
+}
+
+/** The stamp of a file that is being removed (an archive after its extraction). */
+export async function removeStamp(path: string): Promise<void> {
+  verifiedThisProcess.delete(path);
+  await unlink(stampPath(path)).catch(() => undefined);
+}
+
 export function rememberVerified(path: string, size: number, mtimeMs: number, sha256: string): void {
   verifiedThisProcess.set(path, { size, mtimeMs, sha256 });
 }

@@ -14,7 +14,7 @@ import { createGunzip } from 'node:zlib';
 import { CnnError, ExitCode, isCnnError } from '../errors.js';
 import { removeStaleTemporaries, temporaryPathFor, writeFileAtomic } from '../util/atomic-write.js';
 import { describeNonRegular, FileRefused, openRegularFile, readRegularFile } from '../util/read-regular-file.js';
-import { checkFile, type FileCheck } from './checksums.js';
+import { checkFile, removeStamp, type FileCheck } from './checksums.js';
 import { cancelled, datasetCacheDir, resolveCache, setAside, writeVerified, type CacheLocation } from './cache.js';
 import { downloadFile, type DownloadOptions } from './download.js';
 import type { ArchiveDatasetDefinition } from './registry.js';
@@ -368,6 +368,7 @@ export async function fetchArchiveDataset(def: ArchiveDatasetDefinition, options
     await extractArchive(def, archivePath, dir, `${def.archive.name} (from ${origin})`, options.signal);
   } finally {
     await unlink(archivePath).catch(() => undefined);
+    await removeStamp(archivePath);
   }
   return { dir, cache, files, origins: Object.fromEntries(memberNames(def).map((n) => [n, origin])) };
 }
