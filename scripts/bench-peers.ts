@@ -18,7 +18,8 @@
  * (--synthetic) and for the peers alike, since CIFAR-10 is not on the machine and the speed does not
  * depend on the pixels.
  *
- * usage: node dist/scripts/bench-peers.js [--batches N] [--repeat R] [--configs a.json,b.json] [--threads 1,2] [--json]
+ * usage: node dist/scripts/bench-peers.js [--batches N] [--repeat R] [--configs a.json,b.json] [--threads 1,2] [--eval-images N] [--json]
+ * --eval-images N: cnn evaluates only the first N test images (a quick run; the peers evaluate all of theirs).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -91,8 +92,12 @@ interface Ours {
   percent_of_peak?: number;
 }
 
-function runOurs(config: string, threads: number, batches: number, synthetic: boolean): Ours {
-  const args = [cli, 'bench', 'train', '--config', config, '--threads', String(threads), '--batches', String(batches), '--json', ...(synthetic ? ['--synthetic'] : [])];
+function runOurs(config: string, threads: number, batches: number, synthetic: boolean, evalImages: string | undefined): Ours {
+  const args = [
+    cli, 'bench', 'train', '--config', config, '--threads', String(threads), '--batches', String(batches), '--json',
+    ...(synthetic ? ['--synthetic'] : []),
+    ...(evalImages !== undefined ? ['--eval-images', evalImages] : []),
+  ];
   const out = execFileSync(process.execPath, args, { encoding: 'utf8' });
   return JSON.parse(out.trim().split('\n').pop()!) as Ours;
 }
@@ -114,7 +119,7 @@ function runPeer(p: PeerDef, model: string, dataDir: string, threads: number, ba
 /** The folder of IDX files the peers read: the verified cache, else the machine's offline copy. */
 async function peerDataDir(dataset: string | undefined): Promise<string> {
   if (!dataset) return 'synthetic';
-  const s = await verifyDataset(dataset);
+  const s = await verifyDataset(dataset, { useStamp: true });
   return s.state === 'verified' ? s.dir : (s.offlineCopies[0] ?? s.dir);
 }
 
@@ -124,6 +129,7 @@ async function main() {
   const configs = arg('--configs', 'fashion-mnist.json,mnist.json,bench-cifar.json').split(',');
   const threadList = arg('--threads', '1,2').split(',').map(Number);
   const json = process.argv.includes('--json');
+  const evalImages = process.argv.includes('--eval-images') ? arg('--eval-images', '') : undefined;
 
   const defs = peerDefs();
   const found = defs.filter((p) => {
@@ -143,7 +149,7 @@ async function main() {
       const ours: Ours[] = [];
       const runs: Record<string, PeerRun[]> = Object.fromEntries(found.map((p) => [p.name, []]));
       for (let i = 0; i < repeat; i++) {
-        ours.push(runOurs(config, threads, batches, synthetic));
+        ours.push(runOurs(config, threads, batches, synthetic, evalImages));
         if (known) for (const p of found) runs[p.name]!.push(runPeer(p, known.model, dataDir, threads, batches));
       }
       const peers: Record<string, PeerFigures | string> = { ...missing };

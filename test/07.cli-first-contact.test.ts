@@ -13,10 +13,10 @@ import { cnnBin, runCli } from './helpers/cli.js';
 import { packageRoot } from '../src/version.js';
 import { groupThousands } from '../src/model/format-number.js';
 import { readWeightsFile } from '../src/model/weights-file.js';
+import { warmDatasetHome } from './helpers/warm-datasets.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'cnn-first-contact-'));
-const home = join(scratch, 'home');
-mkdirSync(home);
+const home = warmDatasetHome(join(scratch, 'home'));
 const env = { CNN_HOME: home };
 test.after(() => rmSync(scratch, { recursive: true, force: true }));
 

@@ -11,8 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cnnBin, runCli } from './helpers/cli.js';
 import { readWeightsFile } from '../src/model/weights-file.js';
+import { warmDatasetHome } from './helpers/warm-datasets.js';
 
-const home = mkdtempSync(join(tmpdir(), 'cnn-train-test-'));
+const home = warmDatasetHome(mkdtempSync(join(tmpdir(), 'cnn-train-test-')));
 const env = { CNN_HOME: home, CNN_THREADS: '2' };
 test.after(() => rmSync(home, { recursive: true, force: true }));
 

@@ -14,9 +14,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cnnBin, runCli } from './helpers/cli.js';
 import { readWeightsFile } from '../src/model/weights-file.js';
+import { warmDatasetHome } from './helpers/warm-datasets.js';
 
 const home = mkdtempSync(join(tmpdir(), 'cnn-state-test-'));
-const env = { CNN_HOME: join(home, '.cnn'), CNN_THREADS: '2' };
+const env = { CNN_HOME: warmDatasetHome(join(home, '.cnn'), ['mnist']), CNN_THREADS: '2' };
 test.after(() => rmSync(home, { recursive: true, force: true }));
 
 let dirs = 0;

@@ -13,13 +13,14 @@ import { join } from 'node:path';
 import { decodePng } from '../src/viz/canvas.js';
 import { packageRoot } from '../src/version.js';
 import { buildCifarArchive, cifarFixtureDefinition, cifarLabel, cifarPixel, CIFAR_CLASS_NAMES, runCliWithDataset } from './helpers/cifar-fixture.js';
+import { warmDatasetHome } from './helpers/warm-datasets.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'cnn-cifar-cli-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
 const archive = buildCifarArchive({ records: 4 });
 const def = cifarFixtureDefinition(archive, ['http://127.0.0.1:9/']);
-const home = join(scratch, 'home');
+const home = warmDatasetHome(join(scratch, 'home'), ['mnist']);
 const env = { CNN_HOME: home, CNN_THREADS: '2', COLUMNS: '100' };
 const cnn = (args: string[]) => runCliWithDataset(args, def, env, scratch);
 const dataDir = join(scratch, 'download');

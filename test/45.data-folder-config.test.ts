@@ -14,10 +14,11 @@ import { validateConfig } from '../src/model/validate.js';
 import { modelFromConfig, type FolderDataset } from '../src/index.js';
 import { packageRoot } from '../src/version.js';
 import { tempDir } from './helpers/image-folder.js';
+import { warmDatasetHome } from './helpers/warm-datasets.js';
 
 const scratch = tempDir();
 after(() => rmSync(scratch, { recursive: true, force: true }));
-const env = { CNN_HOME: join(scratch, 'home'), HOME: scratch };
+const env = { CNN_HOME: warmDatasetHome(join(scratch, 'home'), ['fashion-mnist']), HOME: scratch };
 const exported = join(scratch, 'fashion');
 const LIMIT = 64;
 

@@ -8,8 +8,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from './helpers/cli.js';
+import { warmDatasetHome } from './helpers/warm-datasets.js';
 
-const home = mkdtempSync(join(tmpdir(), 'cnn-bench-test-'));
+const home = warmDatasetHome(mkdtempSync(join(tmpdir(), 'cnn-bench-test-')));
 const env = { CNN_HOME: home };
 test.after(() => rmSync(home, { recursive: true, force: true }));
 

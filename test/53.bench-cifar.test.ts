@@ -9,8 +9,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from './helpers/cli.js';
+import { warmDatasetHome } from './helpers/warm-datasets.js';
 
-const home = mkdtempSync(join(tmpdir(), 'cnn-bench-cifar-'));
+const home = warmDatasetHome(mkdtempSync(join(tmpdir(), 'cnn-bench-cifar-')), ['mnist']);
 const env = { CNN_HOME: home };
 test.after(() => rmSync(home, { recursive: true, force: true }));
 

@@ -11,8 +11,9 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../src/version.js';
+import { warmDatasetHome } from './helpers/warm-datasets.js';
 
-const home = mkdtempSync(join(tmpdir(), 'cnn-bench-peers-'));
+const home = warmDatasetHome(mkdtempSync(join(tmpdir(), 'cnn-bench-peers-')), ['mnist']);
 test.after(() => rmSync(home, { recursive: true, force: true }));
 const script = join(packageRoot, 'dist', 'scripts', 'bench-peers.js');
 
@@ -42,7 +43,7 @@ function failingPeer(): string {
 function run(args: string[], extraEnv: Record<string, string>) {
   const torch = fakePeer('torch', 'pytorch-fake', 200, 0.5);
   const keras = fakePeer('keras', 'keras-fake', 300, 0.25);
-  return spawnSync(process.execPath, [script, '--batches', '5', '--repeat', '1', '--threads', '1', ...args], {
+  return spawnSync(process.execPath, [script, '--batches', '5', '--repeat', '1', '--threads', '1', '--eval-images', '256', ...args], {
     encoding: 'utf8',
     // The peer scripts are the stand-ins themselves: a shell script run by sh ignores being an argument.
     env: { ...process.env, CNN_HOME: home, CNN_ISA: '', CNN_PYTHON: torch, CNN_TORCH_PEER: torch, CNN_KERAS_PYTHON: keras, CNN_KERAS_PEER: keras, ...extraEnv },

@@ -12,6 +12,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../src/version.js';
+import { warmDatasetHome } from './helpers/warm-datasets.js';
 
 const readme = readFileSync(join(packageRoot, 'README.md'), 'utf8');
 
@@ -49,7 +50,7 @@ test('the Library examples run and print what the README says', (t) => {
     examples().forEach((example, i) => {
       const file = join(dir, `example-${i + 1}.mjs`);
       writeFileSync(file, example.code);
-      const r = spawnSync(process.execPath, [file], { cwd: dir, encoding: 'utf8', timeout: 300_000, env: { ...process.env, CNN_HOME: join(dir, 'cnn-home') } });
+      const r = spawnSync(process.execPath, [file], { cwd: dir, encoding: 'utf8', timeout: 300_000, env: { ...process.env, CNN_HOME: warmDatasetHome(join(dir, 'cnn-home'), ['fashion-mnist']) } });
       assert.equal(r.status, 0, `example ${i + 1} failed:\n${r.stderr}`);
       t.diagnostic(`example ${i + 1} printed:\n${r.stdout}`);
       assert.match(r.stdout.trimEnd(), pattern(example.expected), `example ${i + 1}'s output`);

@@ -14,8 +14,9 @@ import { readWeightsFile } from '../src/model/weights-file.js';
 import { runCli } from './helpers/cli.js';
 import { bands, tinyModel } from './helpers/library.js';
 import { eventFile, readEvents } from './helpers/tensorboard-events.js';
+import { warmDatasetHome } from './helpers/warm-datasets.js';
 
-const home = mkdtempSync(join(tmpdir(), 'cnn-config-callbacks-'));
+const home = warmDatasetHome(mkdtempSync(join(tmpdir(), 'cnn-config-callbacks-')), ['mnist']);
 const env = { CNN_HOME: home, CNN_THREADS: '2' };
 test.after(() => rmSync(home, { recursive: true, force: true }));
 

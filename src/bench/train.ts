@@ -79,7 +79,7 @@ export async function benchTrain(opts: TrainBenchOptions): Promise<TrainBenchRes
   // Only the images the run uses: reading all 60,000 for a few batches took longer than the batches.
   const dataset =
     missing !== undefined
-      ? syntheticDataset(config)
+      ? syntheticDataset(config, { train: Math.min(10000, Math.max(1, total * config.batch_size)), test: opts.evalImages ?? 1000 })
       : await datasetForConfig(config, { configDir: configDirOf(resolved.path), trainLimit: Math.max(1, total * config.batch_size), testLimit: opts.evalImages });
   const net = modelFromConfig(config).native(); // the library's model, timed on its native network
   const flopsPerImage = modelFlops(config).training;
@@ -130,7 +130,8 @@ export async function benchTrain(opts: TrainBenchOptions): Promise<TrainBenchRes
   const perImage = test.height * test.width * test.channels;
   const ev = await net.evaluate(test.images.subarray(0, evalCount * perImage), test.labels.subarray(0, evalCount), { batchSize: 256, scale, offset });
   const evalSeconds = (performance.now() - t1) / 1000;
-  const imagesPerSecond = (opts.batches * bs) / trainSeconds;
+  // Rounded first, so that the GFLOP/s printed is the images/s printed times the FLOPs per image.
+  const imagesPerSecond = Math.round((opts.batches * bs) / trainSeconds);
   const gflops = (imagesPerSecond * flopsPerImage) / 1e9;
   return {
     config: opts.config,
@@ -138,7 +139,7 @@ export async function benchTrain(opts: TrainBenchOptions): Promise<TrainBenchRes
     batch_size: bs,
     isa,
     batches: opts.batches,
-    train_images_per_s: Math.round(imagesPerSecond),
+    train_images_per_s: imagesPerSecond,
     eval_images_per_s: Math.round(ev.count / evalSeconds),
     eval_images: ev.count,
     test_accuracy: ev.correct / ev.count,
