@@ -1,6 +1,7 @@
 // The Network: builds the layers from the spec, owns the activation and gradient buffers, and runs
 // the training step (forward, loss, backward, regularization, optimizer, deferred BN statistics).
 // Buffers are sized for the largest batch seen so far and reused; steady-state steps allocate nothing.
+#include "core/big_buffer.h"
 #include "core/network.h"
 
 #include <algorithm>
@@ -38,8 +39,8 @@ struct Network::Impl {
   bool fused_softmax = false;
 
   int capacity = 0;
-  std::vector<std::vector<float>> acts;  // acts[i]: output of layer i, [capacity, out_size]
-  std::vector<float> grad_a, grad_b;     // ping-pong gradients, [capacity, widest layer]
+  std::vector<FloatBuffer> acts;  // acts[i]: output of layer i, [capacity, out_size]
+  FloatBuffer grad_a, grad_b;     // ping-pong gradients, [capacity, widest layer]
   std::vector<float*> slot_ptrs;          // one parameter's slots, handed to the optimizer
 
   explicit Impl(const NetworkSpec& s) : spec(s), optimizer(s.optimizer) {}

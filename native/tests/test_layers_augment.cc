@@ -39,7 +39,7 @@ RandomImageLayer& random_layer(Layer& l) { return dynamic_cast<RandomImageLayer&
 std::vector<float> apply_given(Layer& layer, const std::vector<float>& x, int n, const std::vector<float>& params) {
   RandomImageLayer& r = random_layer(layer);
   layer.reserve(n);
-  r.sampled() = params;
+  r.sampled().assign(params.begin(), params.end());
   std::vector<float> y(layer.out_size() * n);
   r.apply(x.data(), y.data(), n);
   return y;
@@ -81,7 +81,7 @@ TEST(augment_flip_pixels_and_gradient) {
     // The layer's own draws, then the gradient of the same flips.
     check_layer_gradients(*layer, x, n, [&](const Vec& xd, const std::vector<Vec>&) {
       Vec out(xd.size());
-      const std::vector<float>& p = random_layer(*layer).sampled();
+      const auto& p = random_layer(*layer).sampled();
       for (int e = 0; e < n; ++e)
         for (int r = 0; r < h; ++r)
           for (int col = 0; col < w; ++col)
@@ -153,10 +153,10 @@ TEST(augment_sampled_transforms_match_the_reference_and_pass_gradients) {
         std::string what = std::string(k.type) + " " + mode + (bilinear ? " bilinear" : " nearest");
         // Nearest sampling is piecewise constant in the transform but linear in x: the same FD check holds.
         check_layer_gradients(*layer, random_floats(size_t(h) * w * c * n, 6), n, [&](const Vec& xd, const std::vector<Vec>&) {
-          return ref_affine_batch(xd, n, h, w, c, random_layer(*layer).sampled(), mode, bilinear, -0.5);
+          return ref_affine_batch(xd, n, h, w, c, std::vector<float>(random_layer(*layer).sampled().begin(), random_layer(*layer).sampled().end()), mode, bilinear, -0.5);
         }, what);
         // The draws lie in Keras's ranges.
-        const std::vector<float>& p = random_layer(*layer).sampled();
+        const auto& p = random_layer(*layer).sampled();
         for (int e = 0; e < n; ++e) {
           const float* m = p.data() + e * 8;
           if (std::string(k.type) == "RandomTranslation") {
@@ -212,7 +212,7 @@ TEST(augment_contrast_and_brightness_clip_and_pass_gradients) {
       s.pre.value_range[1] = top;
       auto layer = build(s);
       check_layer_gradients(*layer, random_floats(size_t(h) * w * c * n, 8), n, [&](const Vec& xd, const std::vector<Vec>&) {
-        const std::vector<float>& p = random_layer(*layer).sampled();
+        const auto& p = random_layer(*layer).sampled();
         Vec out(xd.size());
         size_t pixels = size_t(h) * w;
         for (int e = 0; e < n; ++e)
@@ -227,7 +227,7 @@ TEST(augment_contrast_and_brightness_clip_and_pass_gradients) {
           }
         return out;
       }, type + " up to " + std::to_string(top));
-      const std::vector<float>& p = random_layer(*layer).sampled();
+      const auto& p = random_layer(*layer).sampled();
       for (int e = 0; e < n; ++e) {
         if (type == "RandomContrast") EXPECT_TRUE(p[size_t(e)] >= 0.7f && p[size_t(e)] <= 1.5f);
         else EXPECT_TRUE(p[size_t(e)] >= -0.2f * float(top + 1) - 1e-5f && p[size_t(e)] <= 0.5f * float(top + 1) + 1e-5f);

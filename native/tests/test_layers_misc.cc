@@ -136,7 +136,7 @@ TEST(layers_dropout_gradients_with_fixed_mask) {
   // The mask of iteration 0, read back through the layer, becomes the reference's fixed multiplier.
   std::vector<float> ones(60, 1.0f), y(60);
   layer->forward(ones.data(), y.data(), n, RunContext{true, 0});
-  std::vector<float> mask = dropout->mask();
+  std::vector<float> mask(dropout->mask().begin(), dropout->mask().end());
   size_t kept = 0;
   for (size_t i = 0; i < 60; ++i) {
     EXPECT_TRUE(mask[i] == 0.0f || std::fabs(mask[i] - 1.0f / 0.6f) < 1e-6);

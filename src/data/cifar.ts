@@ -16,7 +16,8 @@ import { removeStaleTemporaries, temporaryPathFor, writeFileAtomic } from '../ut
 import { describeNonRegular, FileRefused, openRegularFile, readRegularFile } from '../util/read-regular-file.js';
 import { checkFile, removeStamp, type FileCheck } from './checksums.js';
 import { cancelled, datasetCacheDir, resolveCache, setAside, writeVerified, type CacheLocation } from './cache.js';
-import { downloadFile, type DownloadOptions } from './download.js';
+import type { DownloadOptions } from './download.js';
+import { loadDownloader } from './download-lazy.js';
 import type { ArchiveDatasetDefinition } from './registry.js';
 import { readTar, TarFormatError, type TarEntry, type TarSink } from './tar.js';
 
@@ -334,7 +335,7 @@ async function getArchive(def: ArchiveDatasetDefinition, archivePath: string, op
     const url = `${withSlash(base)}${def.archive.name}`;
     status(`${def.archive.name}: downloading ${url}`);
     try {
-      await downloadFile(url, archivePath, def.archive, { ...options, raw: true });
+      await (await loadDownloader()).downloadFile(url, archivePath, def.archive, { ...options, raw: true });
       status(`${def.archive.name}: downloaded and verified from ${url}`);
       return url;
     } catch (e) {

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { CnnError, isCnnError } from '../errors.js';
 import { checkFile } from './checksums.js';
 import { cancelled, datasetCacheDir, resolveCache, setAside, writeVerified, type CacheLocation } from './cache.js';
-import { downloadFile, type DownloadOptions } from './download.js';
+import type { DownloadOptions } from './download.js';
+import { loadDownloader } from './download-lazy.js';
 import { FILE_ROLES, type DatasetDefinition, type FileRole, type PinnedFile } from './registry.js';
 import { describeNonRegular, FileRefused, openRegularFile } from '../util/read-regular-file.js';
 
@@ -145,7 +146,7 @@ async function getFile(
     for (const url of [`${withSlash(base)}${file.name}.gz`, `${withSlash(base)}${file.name}`]) {
       status(`${file.name}: downloading ${url}`);
       try {
-        await downloadFile(url, dest, file, options);
+        await (await loadDownloader()).downloadFile(url, dest, file, options);
         status(`${file.name}: downloaded and verified from ${url}`);
         return { origin: url };
       } catch (e) {

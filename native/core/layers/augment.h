@@ -14,6 +14,7 @@
 #pragma once
 #include <vector>
 
+#include "core/big_buffer.h"
 #include "core/layers/augment_sampling.h"
 #include "core/layers/layer.h"
 
@@ -29,7 +30,7 @@ class RandomImageLayer : public Layer {
 
   // The parameters of the last training forward, per_example() floats per example; tests may set them
   // and call apply() to run the layer for given parameters.
-  std::vector<float>& sampled() { return sampled_; }
+  FloatBuffer& sampled() { return sampled_; }
   int per_example() const { return per_example_; }
   void apply(const float* x, float* y, int n);
 
@@ -46,7 +47,7 @@ class RandomImageLayer : public Layer {
   uint64_t seed_;
   int per_example_;
   bool last_training_ = false;
-  std::vector<float> sampled_;
+  FloatBuffer sampled_;
 };
 
 class RandomFlipLayer : public RandomImageLayer {

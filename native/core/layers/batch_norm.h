@@ -2,6 +2,7 @@
 // variance; the moving statistics are updated by commit(), only once the step is known to be finite.
 // Parameters, in Keras order: gamma (scale=true), beta (center=true), moving_mean, moving_variance.
 #pragma once
+#include "core/big_buffer.h"
 #include "core/layers/layer.h"
 
 namespace cnn {
@@ -17,7 +18,7 @@ class BatchNormLayer : public Layer {
  private:
   int channels_;
   int gamma_ = -1, beta_ = -1, moving_mean_, moving_var_;  // indices into params_
-  std::vector<float> xhat_;              // normalized input of the last training forward
+  FloatBuffer xhat_;              // normalized input of the last training forward
   std::vector<float> inference_affine_;  // [scale C | shift C] from the moving statistics
   std::vector<double> batch_mean_, batch_var_, rstd_, s1_, s2_, scratch_;
   bool pending_ = false;

@@ -3,6 +3,7 @@
 // floats whatever the batch size. channels_first transposes (C,H,W) <-> (H,W,C) at the layer boundary;
 // the activation runs in the output's own layout (softmax over its last axis, as Keras does).
 #pragma once
+#include "core/big_buffer.h"
 #include "core/activations.h"
 #include "core/layers/layer.h"
 #include "kernels/kernels.h"
@@ -29,17 +30,17 @@ class Conv2DLayer : public Layer {
   kernels::ConvGeometry geo_;  // for a single example
   size_t patch_;               // KH*KW*C
   size_t positions_;           // OH*OW
-  std::vector<float> cols_, dcols_;
-  std::vector<float> x_nhwc_;  // channels_first only: the transposed input
-  std::vector<float> z_nhwc_;  // channels_first only: conv output before the transpose / dZ after it
-  std::vector<float> z_;       // pre-activation in the output layout (non-linear activations)
-  std::vector<float> dx_nhwc_; // channels_first only
+  FloatBuffer cols_, dcols_;
+  FloatBuffer x_nhwc_;  // channels_first only: the transposed input
+  FloatBuffer z_nhwc_;  // channels_first only: conv output before the transpose / dZ after it
+  FloatBuffer z_;       // pre-activation in the output layout (non-linear activations)
+  FloatBuffer dx_nhwc_; // channels_first only
   std::vector<double> sums_, scratch_;
   // forward() expanded the whole batch in one chunk: backward() reuses cols_ instead of expanding again.
   bool cols_hold_batch_ = false;
   // Few filters: products are computed transposed (filters as GEMM rows) into these, see conv2d.cc.
   bool transposed_gemm_ = false;
-  std::vector<float> zt_, dwt_;
+  FloatBuffer zt_, dwt_;
   int cols_batch_ = 0;
 };
 

@@ -1,5 +1,6 @@
 // Dense: y = f(x W + b) on the last axis (W is (in, out) as in Keras); leading axes are batch-like.
 #pragma once
+#include "core/big_buffer.h"
 #include "core/activations.h"
 #include "core/layers/layer.h"
 
@@ -16,7 +17,7 @@ class DenseLayer : public Layer {
   Activation act_;
   int in_units_, out_units_;
   size_t rows_per_example_;  // product of the leading axes of one example
-  std::vector<float> z_;     // pre-activation, kept for the activation's derivative
+  FloatBuffer z_;     // pre-activation, kept for the activation's derivative
   std::vector<double> sums_, scratch_;
 };
 

@@ -1,6 +1,7 @@
 // MaxPooling2D, AveragePooling2D (channels_last, strides default to pool_size as the TypeScript side
 // fills in) and GlobalAveragePooling2D. Examples are pooled in parallel, one task per example.
 #pragma once
+#include "core/big_buffer.h"
 #include "core/layers/layer.h"
 #include "kernels/kernels.h"
 
@@ -16,7 +17,7 @@ class Pool2DLayer : public Layer {
  private:
   bool is_max_;
   kernels::PoolGeometry geo_;  // for a single example
-  std::vector<int32_t> argmax_;
+  std::vector<int32_t, BigBufferAllocator<int32_t>> argmax_;
 };
 
 class GlobalAveragePooling2DLayer : public Layer {

@@ -1,5 +1,6 @@
 // Layers without parameters that act elementwise: Flatten, Dropout, Activation.
 #pragma once
+#include "core/big_buffer.h"
 #include "core/activations.h"
 #include "core/layers/layer.h"
 
@@ -22,12 +23,12 @@ class DropoutLayer : public Layer {
   void forward(const float* x, float* y, int n, const RunContext& ctx) override;
   void backward(const float* x, const float* y, float* dy, float* dx, int n) override;
   // The multipliers of the last training forward (0 or 1/(1-rate)); for tests.
-  const std::vector<float>& mask() const { return mask_; }
+  const FloatBuffer& mask() const { return mask_; }
 
  private:
   uint64_t seed_;
   float scale_;
-  std::vector<float> mask_;
+  FloatBuffer mask_;
 };
 
 class ActivationLayer : public Layer {
