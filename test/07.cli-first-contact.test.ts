@@ -203,6 +203,7 @@ test('usage mistakes exit with code 2 in every command, subcommands included', (
     ['bench', 'train', '--bogus'],
     ['eval'],
     ['eval', '--weights', join(scratch, 'none.bin'), '--confusion', 'matrix.txt'],
+    ['eval', '--weights', join(scratch, 'none.bin'), '--limit', '0'],
     ['predict', '--weights', join(scratch, 'none.bin'), '--index', 'x'],
     ['visualize', '--weights', join(scratch, 'none.bin'), '--out', 'sheet.jpg'],
     ['plot', '--history', 'h.json'],
@@ -222,10 +223,10 @@ test('usage mistakes exit with code 2 in every command, subcommands included', (
 test('eval, predict and visualize on another dataset than the weights were trained on warn, then do it', () => {
   const weights = trainedMnist();
   const warning = (doing: string) => `cnn: warning: ${weights} was trained on mnist; ${doing} on fashion-mnist (--dataset) as asked\n`;
-  const e = runCli(['eval', '--weights', weights, '--dataset', 'fashion-mnist', '--json'], { env });
+  const e = runCli(['eval', '--weights', weights, '--dataset', 'fashion-mnist', '--json', '--limit', '500'], { env });
   assert.equal(e.status, 0, e.stderr);
   assert.equal(e.stderr, warning('evaluating it'));
-  assert.equal((JSON.parse(e.stdout) as { images: number }).images, 10000);
+  assert.equal((JSON.parse(e.stdout) as { images: number }).images, 500, 'the first 500 test images (--limit)');
 
   const p = runCli(['predict', '--weights', weights, '--dataset', 'fashion-mnist', '--index', '0'], { env });
   assert.equal(p.status, 0, p.stderr);
@@ -236,7 +237,7 @@ test('eval, predict and visualize on another dataset than the weights were train
   assert.equal(v.status, 0, v.stderr);
   assert.equal(v.stderr, warning('drawing it'));
 
-  const same = runCli(['eval', '--weights', weights, '--dataset', 'mnist', '--json'], { env });
+  const same = runCli(['eval', '--weights', weights, '--dataset', 'mnist', '--json', '--limit', '200'], { env });
   assert.equal(same.status, 0, same.stderr);
   assert.equal(same.stderr, '', 'no warning for the dataset it was trained on');
 });
@@ -301,7 +302,7 @@ test('cnn import prints the parameter count with thousands separators', async ()
 
 test('cnn eval shows a digit class once, a named class with its name, and where it wrote the confusion picture', async () => {
   const weights = trainedMnist();
-  const r = runCli(['eval', '--weights', weights, '--confusion', 'matrix.png'], { env, cwd: scratch });
+  const r = runCli(['eval', '--weights', weights, '--confusion', 'matrix.png', '--limit', '1000'], { env, cwd: scratch });
   assert.equal(r.status, 0, r.stderr);
   const perClass = r.stdout.split('\n').filter((l) => /^ {2}[ \d]\d /.test(l));
   assert.equal(perClass.length, 10);
@@ -310,7 +311,7 @@ test('cnn eval shows a digit class once, a named class with its name, and where 
   assert.match(r.stdout, new RegExp(`\nSaved the confusion matrix to ${escape(picture)}\n$`));
   assert.ok(readFileSync(picture).subarray(1, 4).equals(Buffer.from('PNG')));
 
-  const json = runCli(['eval', '--weights', weights, '--confusion', 'm2.png', '--json'], { env, cwd: scratch });
+  const json = runCli(['eval', '--weights', weights, '--confusion', 'm2.png', '--json', '--limit', '1000'], { env, cwd: scratch });
   assert.equal(json.status, 0, json.stderr);
   assert.equal((JSON.parse(json.stdout) as { confusion_png: string }).confusion_png, join(scratch, 'm2.png'));
   assert.ok(existsSync(join(scratch, 'm2.png')));

@@ -159,6 +159,13 @@ test('loadDataset with trainLimit reads the first N training images and labels o
     assert.deepEqual(Array.from(d.train.images), Array.from(images.subarray(16, 16 + 48)));
     assert.deepEqual(Array.from(d.train.labels), [1, 0, 1, 1]);
     assert.deepEqual([d.test.count, d.test.available, d.test.height, d.test.width], [0, 1, 3, 4]);
+    // testLimit is the same for the test split (cnn eval --limit, bench train --eval-images, data show).
+    writeFileSync(join(dir, 'test-images'), encodeIdx([3, 3, 4], Array.from({ length: 36 }, (_, i) => i)));
+    writeFileSync(join(dir, 'test-labels'), encodeIdx([3], [0, 1, 7]));
+    const t = await loadDataset(source, { splits: ['test'], testLimit: 2 });
+    assert.deepEqual([t.test.count, t.test.available, t.train.count], [2, 3, 0]);
+    assert.deepEqual(Array.from(t.test.labels), [0, 1], 'the bad third label is never read');
+    assert.deepEqual(Array.from(t.test.images), Array.from({ length: 24 }, (_, i) => i));
     // A limit past the end is the whole file, which then holds the bad label.
     await assert.rejects(loadDataset(source, { trainLimit: 100 }), /label 9 at index 5 is not below the number of classes \(2\)/);
     // Images and labels of different counts are refused as before, whatever the limit.

@@ -46,6 +46,9 @@ test('cnn train on a folder config prints what Keras prints; data show and data 
   const ev = runCli(['eval', '--weights', join(dir, 'w.bin'), '--json'], { env, cwd: scratch });
   assert.equal(ev.status, 0, ev.stderr);
   assert.equal(JSON.parse(ev.stdout).images, LIMIT);
+  const few = runCli(['eval', '--weights', join(dir, 'w.bin'), '--json', '--limit', '5'], { env, cwd: scratch });
+  assert.equal(few.status, 0, few.stderr);
+  assert.equal(JSON.parse(few.stdout).images, 5, 'eval --limit takes the first images of a folder too');
   const show = runCli(['data', 'show', '--config', configPath, '--index', '3', '--split', 'test'], { env });
   assert.equal(show.status, 0, show.stderr);
   assert.match(show.stdout, /fashion test\[3\]: label \d \((Ankle boot|Bag|Coat|Dress|Pullover|Sandal|Shirt|Sneaker|T-shirt_top|Trouser)\)/);

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-web';
+import { ort } from './helpers/onnxruntime.js';
 import { exportModel } from '../src/cli/commands/export.js';
 import { cnnOutputs, logOf, makeWeightsFile, maxAbsDiff, mnistTestImages, preprocess, spreadBetweenImages } from './fixtures/viz/models.js';
 

@@ -18,6 +18,9 @@ export interface DatasetLoadOptions {
   signal?: AbortSignal;
   /** Only these splits (default both): for mnist and fashion-mnist the other comes back empty (count 0) with its image shape. */
   splits?: readonly ('train' | 'test')[];
+  /** For mnist and fashion-mnist: read only the first N training (or test) images and labels; the set's `available` says how many the file holds. */
+  trainLimit?: number;
+  testLimit?: number;
 }
 
 /** A built-in dataset's name; 'cifar-10' is accepted for 'cifar10'. */
@@ -29,6 +32,8 @@ async function load(name: BuiltinDatasetLoadName, options: DatasetLoadOptions = 
     cacheDir: options.cacheDir,
     signal: options.signal,
     splits: options.splits,
+    trainLimit: options.trainLimit,
+    testLimit: options.testLimit,
     onStatus: options.onStatus ?? (() => {}),
     onProgress: options.onProgress ?? (() => {}),
   });

@@ -2,11 +2,13 @@
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { datasetForConfig } from '../../train/dataset-for-config.js';
+import type { ImageSet } from '../../data/index.js';
 import { loadModel } from '../../api/create.js';
 import { confusionMatrix, formatConfusion, perClassAccuracy, type Evaluation } from '../../train/metrics.js';
 import { createSpinner } from '../spinner.js';
 import { spinnerCallbacks } from '../dataset-spinner.js';
 import { usageError } from '../../errors.js';
+import { parseIntOption } from '../parse.js';
 import { warnIfOtherDataset } from '../warning.js';
 
 interface EvalOptions {
@@ -15,12 +17,15 @@ interface EvalOptions {
   dataDir?: string;
   confusion?: string;
   json?: boolean;
+  /** Only the first N test images (`--limit`). */
+  limit?: string;
 }
 
 export async function evaluateWeights(opts: EvalOptions): Promise<Evaluation & { seconds: number; classNames: string[] }> {
   if (opts.confusion !== undefined && !opts.confusion.toLowerCase().endsWith('.png')) {
     throw usageError('ERR_BAD_OPTION', `--confusion must name a .png file, got ${JSON.stringify(opts.confusion)}`);
   }
+  const limit = opts.limit === undefined ? undefined : parseIntOption('--limit', opts.limit, 1);
   const spinner = createSpinner({ json: opts.json });
   spinner.start(`Loading ${opts.weights}`);
   const model = await loadModel(opts.weights);
@@ -29,7 +34,8 @@ export async function evaluateWeights(opts: EvalOptions): Promise<Evaluation & {
   spinner.stop();
   warnIfOtherDataset(opts.weights, config, opts.dataset, 'evaluating it');
   spinner.start('Loading the dataset');
-  const dataset = await datasetForConfig(config, { name: opts.dataset, dataDir: opts.dataDir, splits: ['test'], ...spinnerCallbacks(spinner) });
+  const loaded = await datasetForConfig(config, { name: opts.dataset, dataDir: opts.dataDir, splits: ['test'], testLimit: limit, ...spinnerCallbacks(spinner) });
+  const dataset = limit !== undefined && limit < loaded.test.count ? { ...loaded, test: firstImages(loaded.test, limit) } : loaded; // an image folder is read whole
   const size = config.input_shape.reduce((a, b) => a * b, 1);
   if (dataset.test.height * dataset.test.width * dataset.test.channels !== size) {
     spinner.stop();
@@ -60,6 +66,11 @@ export async function evaluateWeights(opts: EvalOptions): Promise<Evaluation & {
   };
 }
 
+function firstImages(set: ImageSet, count: number): ImageSet {
+  const per = set.height * set.width * set.channels;
+  return { ...set, images: set.images.subarray(0, count * per), labels: set.labels.subarray(0, count), count, available: set.available ?? set.count };
+}
+
 export function evalCommand(): Command {
   return new Command('eval')
     .description('evaluate a weights file on its dataset\'s test set')
@@ -67,6 +78,7 @@ export function evalCommand(): Command {
     .option('--dataset <name>', 'evaluate on another dataset with the same image shape and classes')
     .option('--data-dir <dir>', 'a folder holding the four IDX files of the dataset')
     .option('--confusion <file.png>', 'draw the confusion matrix as a heat map')
+    .option('--limit <n>', 'evaluate only the first n test images (a quick check)')
     .option('--json', 'print {loss, accuracy, per_class_accuracy, confusion, images, seconds} (and confusion_png)')
     .action(async (opts: EvalOptions) => {
       const e = await evaluateWeights(opts);
