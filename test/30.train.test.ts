@@ -14,7 +14,7 @@ import { readWeightsFile } from '../src/model/weights-file.js';
 import { warmDatasetHome } from './helpers/warm-datasets.js';
 
 const home = warmDatasetHome(mkdtempSync(join(tmpdir(), 'cnn-train-test-')));
-const env = { CNN_HOME: home, CNN_THREADS: '2' };
+const env = { CNN_HOME: home, CNN_THREADS: '1' };
 test.after(() => rmSync(home, { recursive: true, force: true }));
 
 function train(args: string[]) {
@@ -105,7 +105,7 @@ test('same seed and threads give bit-identical weights; another seed does not', 
 
 test('Ctrl-C saves a checkpoint and exits 130; --resume reaches the uninterrupted weights', async () => {
   const full = join(home, 'full.bin'), part = join(home, 'part.bin');
-  const args = ['--config', 'mnist.json', '--limit', '3200', '--epochs', '2', '--json', '--seed', '3', '--threads', '2'];
+  const args = ['--config', 'mnist.json', '--limit', '3200', '--epochs', '2', '--json', '--seed', '3', '--threads', '1'];
   const r = train([...args, '--out', full]);
   assert.equal(r.status, 0, r.stderr);
 

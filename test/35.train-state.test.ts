@@ -17,7 +17,7 @@ import { readWeightsFile } from '../src/model/weights-file.js';
 import { warmDatasetHome } from './helpers/warm-datasets.js';
 
 const home = mkdtempSync(join(tmpdir(), 'cnn-state-test-'));
-const env = { CNN_HOME: warmDatasetHome(join(home, '.cnn'), ['mnist']), CNN_THREADS: '2' };
+const env = { CNN_HOME: warmDatasetHome(join(home, '.cnn'), ['mnist']), CNN_THREADS: '1' };
 test.after(() => rmSync(home, { recursive: true, force: true }));
 
 let dirs = 0;

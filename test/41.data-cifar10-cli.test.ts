@@ -21,7 +21,7 @@ after(() => rmSync(scratch, { recursive: true, force: true }));
 const archive = buildCifarArchive({ records: 4 });
 const def = cifarFixtureDefinition(archive, ['http://127.0.0.1:9/']);
 const home = warmDatasetHome(join(scratch, 'home'), ['mnist']);
-const env = { CNN_HOME: home, CNN_THREADS: '2', COLUMNS: '100' };
+const env = { CNN_HOME: home, CNN_THREADS: '1', COLUMNS: '100' };
 const cnn = (args: string[]) => runCliWithDataset(args, def, env, scratch);
 const dataDir = join(scratch, 'download');
 const cacheDir = join(home, 'datasets', 'cifar10');

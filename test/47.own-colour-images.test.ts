@@ -14,7 +14,7 @@ import { tempDir } from './helpers/image-folder.js';
 
 const scratch = tempDir('cnn-own-colour-');
 after(() => rmSync(scratch, { recursive: true, force: true }));
-const env = { CNN_HOME: join(scratch, 'home'), CNN_THREADS: '2' };
+const env = { CNN_HOME: join(scratch, 'home'), CNN_THREADS: '1' };
 
 const CLASSES = ['blue-bar', 'green-disc', 'red-square'];
 const PER_CLASS = 40;

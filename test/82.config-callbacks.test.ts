@@ -17,7 +17,7 @@ import { eventFile, readEvents } from './helpers/tensorboard-events.js';
 import { warmDatasetHome } from './helpers/warm-datasets.js';
 
 const home = warmDatasetHome(mkdtempSync(join(tmpdir(), 'cnn-config-callbacks-')), ['mnist']);
-const env = { CNN_HOME: home, CNN_THREADS: '2' };
+const env = { CNN_HOME: home, CNN_THREADS: '1' };
 test.after(() => rmSync(home, { recursive: true, force: true }));
 
 const mnist = JSON.parse(readFileSync(new URL('../../data/mnist.json', import.meta.url), 'utf8')) as Record<string, unknown>;
