@@ -155,7 +155,7 @@ test('the thread rules: plain digits 1..1024, a warning above the CPU count, a c
 
 test('bench train --threads 1000 is cut like CNN_THREADS, with one warning', () => {
   const cpus = availableParallelism();
-  const r = runCli(['bench', 'train', '--batches', '1', '--warmup', '0', '--batch-size', '8', '--threads', '1000', '--eval-images', '256', '--json'], { env, cwd: scratch });
+  const r = runCli(['bench', 'train', '--batches', '1', '--warmup', '0', '--batch-size', '8', '--threads', '1000', '--eval-images', '256', '--peak-seconds', '0.05', '--json'], { env, cwd: scratch });
   assert.equal(r.status, 0, r.stderr);
   assert.equal((JSON.parse(r.stdout) as { threads: number }).threads, 2 * cpus);
   assert.equal(r.stderr, `cnn: warning: --threads 1000 is more than the ${cpus} CPU${cpus === 1 ? '' : 's'} this process may use; using ${2 * cpus} threads (at most 2 per CPU)\n`);
@@ -201,6 +201,7 @@ test('usage mistakes exit with code 2 in every command, subcommands included', (
     ['bench', 'gemm', '--shape', '1,2'],
     ['bench', 'train', '--batches', '0'],
     ['bench', 'train', '--bogus'],
+    ['bench', 'train', '--peak-seconds', '0'],
     ['eval'],
     ['eval', '--weights', join(scratch, 'none.bin'), '--confusion', 'matrix.txt'],
     ['eval', '--weights', join(scratch, 'none.bin'), '--limit', '0'],

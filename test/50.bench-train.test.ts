@@ -16,7 +16,7 @@ test.after(() => rmSync(home, { recursive: true, force: true }));
 
 for (const config of ['mnist.json', 'fashion-mnist.json']) {
   test(`bench train --json reports speed, memory and accuracy for ${config}`, () => {
-    const r = runCli(['bench', 'train', '--config', config, '--batches', '20', '--warmup', '2', '--threads', '2', '--batch-size', '16', '--eval-images', '2000', '--json'], { env, cwd: home });
+    const r = runCli(['bench', 'train', '--config', config, '--batches', '20', '--warmup', '2', '--threads', '2', '--batch-size', '16', '--eval-images', '2000', '--peak-seconds', '0.05', '--json'], { env, cwd: home });
     assert.equal(r.status, 0, r.stderr);
     const lines = r.stdout.trim().split('\n');
     assert.equal(lines.length, 1, r.stdout);
@@ -47,7 +47,7 @@ for (const config of ['mnist.json', 'fashion-mnist.json']) {
 }
 
 test('bench train --peak divides by the given peak instead of measuring one', () => {
-  const r = runCli(['bench', 'train', '--config', 'mnist.json', '--synthetic', '--batches', '5', '--warmup', '1', '--threads', '1', '--peak', '1', '--eval-images', '256', '--json'], { env, cwd: home });
+  const r = runCli(['bench', 'train', '--config', 'mnist.json', '--synthetic', '--batches', '5', '--warmup', '1', '--threads', '1', '--peak', '1', '--eval-images', '256', '--peak-seconds', '0.05', '--json'], { env, cwd: home });
   assert.equal(r.status, 0, r.stderr);
   const o = JSON.parse(r.stdout.trim()) as Record<string, number | string>;
   assert.equal(o.peak_source, 'given');
@@ -66,7 +66,7 @@ test('bench train rejects a --peak that is not a positive number, naming the opt
 });
 
 test('bench train prints a readable summary without --json', () => {
-  const r = runCli(['bench', 'train', '--config', 'mnist.json', '--batches', '5', '--warmup', '0', '--threads', '1', '--eval-images', '300'], { env, cwd: home });
+  const r = runCli(['bench', 'train', '--config', 'mnist.json', '--batches', '5', '--warmup', '0', '--threads', '1', '--eval-images', '300', '--peak-seconds', '0.05'], { env, cwd: home });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /mnist\.json: 1 thread\(s\), batch 32/);
   assert.match(r.stdout, /train \d+ images\/s \(5 batches\)/);

@@ -34,7 +34,7 @@ test('cnn summary --config bench-cifar.json: same padding, stride 2, BatchNormal
 });
 
 test('bench train on bench-cifar.json without CIFAR-10 trains on synthetic 32x32x3 data and says why', () => {
-  const r = runCli(['bench', 'train', '--config', 'bench-cifar.json', '--batches', '3', '--warmup', '1', '--threads', '1', '--eval-images', '256', '--json'], { env, cwd: home });
+  const r = runCli(['bench', 'train', '--config', 'bench-cifar.json', '--batches', '3', '--warmup', '1', '--threads', '1', '--eval-images', '256', '--peak-seconds', '0.05', '--json'], { env, cwd: home });
   assert.equal(r.status, 0, r.stderr);
   const o = JSON.parse(r.stdout.trim()) as Record<string, unknown>;
   assert.equal(o.data, 'synthetic');

@@ -86,9 +86,10 @@ export function benchCommand(): Command {
     .option('--eval-images <n>', 'test images to evaluate, the first ones (default: the whole test set)')
     .option('--synthetic', 'random images of the config\'s shape instead of its dataset (chosen anyway when the dataset is not on this machine)')
     .option('--peak <GFLOPS>', 'the peak GFLOP/s to divide by, instead of measuring it for 0.2 s (cnn bench peak)')
+    .option('--peak-seconds <s>', 'how long the peak is measured', '0.2')
     .option('--json', 'one JSON object')
     .option('--distributed', 'under mpirun: the ranks train the same global batches together; per-rank compute and allreduce seconds')
-    .action(async (opts: { config: string; batches: string; warmup: string; threads?: string; batchSize?: string; evalImages?: string; synthetic?: boolean; peak?: string; json?: boolean; distributed?: boolean }) => {
+    .action(async (opts: { config: string; batches: string; warmup: string; threads?: string; batchSize?: string; evalImages?: string; synthetic?: boolean; peak?: string; peakSeconds: string; json?: boolean; distributed?: boolean }) => {
       const r = await benchTrain({
         config: opts.config,
         batches: parseIntOption('--batches', opts.batches, 1, 1e7),
@@ -98,6 +99,7 @@ export function benchCommand(): Command {
         evalImages: opts.evalImages === undefined ? undefined : parseIntOption('--eval-images', opts.evalImages, 1, 1e9),
         synthetic: opts.synthetic,
         peakGflops: opts.peak === undefined ? undefined : parseNumberOption('--peak', opts.peak, 0.001, 1e9),
+        peakSeconds: parseNumberOption('--peak-seconds', opts.peakSeconds, 0.001, 60),
         distributed: opts.distributed,
       });
       if (!r) return; // a rank other than 0 of a --distributed run
