@@ -153,7 +153,8 @@ TEST(augment_sampled_transforms_match_the_reference_and_pass_gradients) {
         std::string what = std::string(k.type) + " " + mode + (bilinear ? " bilinear" : " nearest");
         // Nearest sampling is piecewise constant in the transform but linear in x: the same FD check holds.
         check_layer_gradients(*layer, random_floats(size_t(h) * w * c * n, 6), n, [&](const Vec& xd, const std::vector<Vec>&) {
-          return ref_affine_batch(xd, n, h, w, c, std::vector<float>(random_layer(*layer).sampled().begin(), random_layer(*layer).sampled().end()), mode, bilinear, -0.5);
+          const auto& drawn = random_layer(*layer).sampled();
+          return ref_affine_batch(xd, n, h, w, c, std::vector<float>(drawn.begin(), drawn.end()), mode, bilinear, -0.5);
         }, what);
         // The draws lie in Keras's ranges.
         const auto& p = random_layer(*layer).sampled();

@@ -77,10 +77,11 @@ export async function benchTrain(opts: TrainBenchOptions): Promise<TrainBenchRes
   const missing = opts.synthetic ? 'asked for with --synthetic' : await missingDatasetReason(config);
   const total = opts.warmup + opts.batches;
   // Only the images the run uses: reading all 60,000 for a few batches took longer than the batches.
+  const trainImages = Math.max(1, total * config.batch_size);
   const dataset =
     missing !== undefined
-      ? syntheticDataset(config, { train: Math.min(10000, Math.max(1, total * config.batch_size)), test: opts.evalImages ?? 1000 })
-      : await datasetForConfig(config, { configDir: configDirOf(resolved.path), trainLimit: Math.max(1, total * config.batch_size), testLimit: opts.evalImages });
+      ? syntheticDataset(config, { train: Math.min(10000, trainImages), test: opts.evalImages ?? 1000 })
+      : await datasetForConfig(config, { configDir: configDirOf(resolved.path), trainLimit: trainImages, testLimit: opts.evalImages });
   const net = modelFromConfig(config).native(); // the library's model, timed on its native network
   const flopsPerImage = modelFlops(config).training;
   const { isa, threads } = native.info();

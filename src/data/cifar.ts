@@ -17,7 +17,6 @@ import { describeNonRegular, FileRefused, openRegularFile, readRegularFile } fro
 import { checkFile, removeStamp, type FileCheck } from './checksums.js';
 import { cancelled, datasetCacheDir, resolveCache, setAside, writeVerified, type CacheLocation } from './cache.js';
 import type { DownloadOptions } from './download.js';
-import { loadDownloader } from './download-lazy.js';
 import type { ArchiveDatasetDefinition } from './registry.js';
 import { readTar, TarFormatError, type TarEntry, type TarSink } from './tar.js';
 
@@ -335,7 +334,8 @@ async function getArchive(def: ArchiveDatasetDefinition, archivePath: string, op
     const url = `${withSlash(base)}${def.archive.name}`;
     status(`${def.archive.name}: downloading ${url}`);
     try {
-      await (await loadDownloader()).downloadFile(url, archivePath, def.archive, { ...options, raw: true });
+      const { downloadFile } = await import('./download.js'); // only to download (see sources.ts)
+      await downloadFile(url, archivePath, def.archive, { ...options, raw: true });
       status(`${def.archive.name}: downloaded and verified from ${url}`);
       return url;
     } catch (e) {

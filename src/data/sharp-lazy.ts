@@ -7,9 +7,6 @@ import type SharpModule from 'sharp';
 
 export type Sharp = typeof SharpModule;
 
-let loading: Promise<Sharp> | undefined;
-
-export function loadSharp(): Promise<Sharp> {
-  loading ??= import('sharp').then((loaded) => loaded.default);
-  return loading;
+export async function loadSharp(): Promise<Sharp> {
+  return (await import('sharp')).default; // import() keeps the module: later calls cost nothing
 }

@@ -11,7 +11,6 @@ import { CnnError, isCnnError } from '../errors.js';
 import { checkFile } from './checksums.js';
 import { cancelled, datasetCacheDir, resolveCache, setAside, writeVerified, type CacheLocation } from './cache.js';
 import type { DownloadOptions } from './download.js';
-import { loadDownloader } from './download-lazy.js';
 import { FILE_ROLES, type DatasetDefinition, type FileRole, type PinnedFile } from './registry.js';
 import { describeNonRegular, FileRefused, openRegularFile } from '../util/read-regular-file.js';
 
@@ -146,7 +145,9 @@ async function getFile(
     for (const url of [`${withSlash(base)}${file.name}.gz`, `${withSlash(base)}${file.name}`]) {
       status(`${file.name}: downloading ${url}`);
       try {
-        await (await loadDownloader()).downloadFile(url, dest, file, options);
+        // Imported here: node's http, https and tls cost about 17 ms of every start, and most find their data cached.
+        const { downloadFile } = await import('./download.js');
+        await downloadFile(url, dest, file, options);
         status(`${file.name}: downloaded and verified from ${url}`);
         return { origin: url };
       } catch (e) {
