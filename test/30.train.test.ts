@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync, existsSync, readFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cnnBin, runCli } from './helpers/cli.js';
+import { runCliHere } from './helpers/cli-here.js';
 import { readWeightsFile } from '../src/model/weights-file.js';
 import { warmDatasetHome } from './helpers/warm-datasets.js';
 
@@ -60,11 +61,12 @@ test('train --json prints one event per epoch and a saved event; the file evalua
   assert.equal(w.optimizer?.iterations, 2 * Math.ceil(480 / 32));
   assert.deepEqual(w.tensors.map((t) => t.name), ['conv2d/kernel', 'conv2d/bias', 'conv2d_1/kernel', 'conv2d_1/bias', 'dense/kernel', 'dense/bias', 'dense_1/kernel', 'dense_1/bias']);
 
-  const summary = runCli(['summary', '--weights', out], { env });
+  // Training runs as a process; what reads its file back runs cnn's main() here (helpers/cli-here.ts).
+  const summary = await runCliHere(['summary', '--weights', out], { env });
   assert.equal(summary.status, 0, summary.stderr);
   assert.match(summary.stdout, / Optimizer params: 203,070 \(793\.25 KB\)/);
 
-  const e = runCli(['eval', '--weights', out, '--json'], { env });
+  const e = await runCliHere(['eval', '--weights', out, '--json'], { env });
   assert.equal(e.status, 0, e.stderr);
   const ev2 = JSON.parse(e.stdout) as { loss: number; accuracy: number; per_class_accuracy: number[]; confusion: number[][]; images: number };
   assert.equal(ev2.images, 10000);
@@ -74,7 +76,7 @@ test('train --json prints one event per epoch and a saved event; the file evalua
   assert.ok(ev2.accuracy > 0.5, `even 480 images teach something: ${ev2.accuracy}`);
   assert.equal(ev2.per_class_accuracy.length, 10);
 
-  const p = runCli(['predict', '--weights', out, '--index', '0', '1'], { env });
+  const p = await runCliHere(['predict', '--weights', out, '--index', '0', '1'], { env });
   assert.equal(p.status, 0, p.stderr);
   const lines = p.stdout.trim().split('\n');
   assert.match(lines[0], /^index\s+0\s+1\s+2.*9\s+pred\s+true$/);
@@ -146,7 +148,7 @@ test('a diverging loss stops training with a clear message and keeps the last go
   assert.ok(w.tensors.every((t) => t.data.every(Number.isFinite)), 'saved weights are finite');
 });
 
-test('bad usage: exit code 2 with the option or JSON path named, no stack trace', () => {
+test('bad usage: exit code 2 with the option or JSON path named, no stack trace', async () => {
   const cfg = join(home, 'bad.json');
   writeFileSync(cfg, JSON.stringify({ input_shape: [28, 28, 1], layers: [{ type: 'Conv2D', filters: 3, kernel_size: 50 }, { type: 'Flatten' }, { type: 'Dense', units: 10, activation: 'softmax' }], dataset: 'mnist' }));
   for (const [args, pattern] of [
@@ -155,12 +157,13 @@ test('bad usage: exit code 2 with the option or JSON path named, no stack trace'
     [['--config', 'mnist.json', '--epochs', 'many'], /--epochs/],
     [['--config', 'mnist.json', '--limit', '0'], /--limit/],
   ] as const) {
-    const r = train([...args]);
+    // A bad config through the executable; the option mistakes as main() here.
+    const r = args[1] === cfg ? train([...args]) : await runCliHere(['train', ...args], { env, cwd: home });
     assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, pattern);
     assert.doesNotMatch(r.stderr, /\n\s+at /);
   }
-  const missing = runCli(['eval', '--weights', join(home, 'nope.bin')], { env });
+  const missing = await runCliHere(['eval', '--weights', join(home, 'nope.bin')], { env });
   assert.equal(missing.status, 1);
   assert.match(missing.stderr, /nope\.bin: no such file/);
   assert.ok(!existsSync(join(home, 'nope.bin')));

@@ -13,6 +13,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cnnBin, runCli } from './helpers/cli.js';
+import { runCliHere } from './helpers/cli-here.js';
 import { readWeightsFile } from '../src/model/weights-file.js';
 import { warmDatasetHome } from './helpers/warm-datasets.js';
 
@@ -29,6 +30,11 @@ function freshDir(): string {
 
 function cli(args: string[], cwd = home) {
   return runCli(args, { env, cwd });
+}
+
+/** cnn's main() in this process, for checks that read only output and exit code (helpers/cli-here.ts). */
+function cliHere(args: string[], cwd = home) {
+  return runCliHere(args, { env, cwd });
 }
 
 interface Running {
@@ -122,7 +128,7 @@ test('train without --config (and without --resume) is a usage error listing the
 
 // 3 ---------------------------------------------------------------------------------------------
 
-test('outputs that cannot be written are refused before training, naming the option and path', () => {
+test('outputs that cannot be written are refused before training, naming the option and path', async () => {
   const dir = freshDir();
   mkdirSync(join(dir, 'h.history.json'));
   for (const [args, pattern] of [
@@ -131,7 +137,8 @@ test('outputs that cannot be written are refused before training, naming the opt
     [['--out', join(dir, 'h.bin')], /^cnn: error: --out .*h\.bin: cannot write its history .*h\.history\.json: it is a folder\n$/],
     [['--out', dir], /^cnn: error: --out .*: cannot write there: it is a folder\n$/],
   ] as const) {
-    const r = cli(['train', ...quick, ...args], dir);
+    // The first through the executable, the rest as main() here.
+    const r = args[1] === '/nonexistent/dir/w.bin' ? cli(['train', ...quick, ...args], dir) : await cliHere(['train', ...quick, ...args], dir);
     assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, pattern);
     assert.doesNotMatch(r.stdout, /Epoch|\/step/, 'refused before any training');
@@ -270,7 +277,7 @@ test('a custom dataset\'s relative IDX paths are stored absolute: eval and --res
   assert.equal(stored.dataset.train_images, join(project, 'idx', 'train-images'));
 
   const third = freshDir();
-  const evaluated = cli(['eval', '--weights', join(elsewhere, 'c.bin'), '--json'], third);
+  const evaluated = await cliHere(['eval', '--weights', join(elsewhere, 'c.bin'), '--json'], third);
   assert.equal(evaluated.status, 0, evaluated.stderr);
   assert.equal((JSON.parse(evaluated.stdout) as { images: number }).images, 32);
   const resumed = cli(['train', '--resume', join(elsewhere, 'c.bin'), '--epochs', '2', '--json'], third);
@@ -290,32 +297,33 @@ function weightsToExport(): string {
   return exportWeights;
 }
 
-test('export replaces only a previous cnn export unless --force; the old one is never half replaced', () => {
+test('export replaces only a previous cnn export unless --force; the old one is never half replaced', async () => {
   const dir = freshDir();
   const w = weightsToExport();
   const tfjs = join(dir, 'model');
+  // The first export through the executable; the rest as main() here.
   assert.equal(cli(['export', '--weights', w, '--format', 'tfjs', '--out', tfjs]).status, 0);
-  const again = cli(['export', '--weights', w, '--format', 'tfjs', '--out', `${tfjs}/`]);
+  const again = await cliHere(['export', '--weights', w, '--format', 'tfjs', '--out', `${tfjs}/`]);
   assert.equal(again.status, 0, `a previous export is replaced: ${again.stderr}`);
 
   writeFileSync(join(tfjs, 'notes.txt'), 'mine');
-  const refused = cli(['export', '--weights', w, '--format', 'tfjs', '--out', tfjs]);
+  const refused = await cliHere(['export', '--weights', w, '--format', 'tfjs', '--out', tfjs]);
   assert.equal(refused.status, 2, refused.stdout + refused.stderr);
   assert.match(refused.stderr, /^cnn: error: --out \S+model already exists and it holds notes\.txt, which cnn export does not write; add --force to replace it\n$/);
   assert.equal(readFileSync(join(tfjs, 'notes.txt'), 'utf8'), 'mine');
-  const forced = cli(['export', '--weights', w, '--format', 'tfjs', '--out', tfjs, '--force']);
+  const forced = await cliHere(['export', '--weights', w, '--format', 'tfjs', '--out', tfjs, '--force']);
   assert.equal(forced.status, 0, forced.stderr);
   assert.deepEqual(readdirSync(tfjs).sort(), ['model.json', 'weights.bin']);
 
   const onnx = join(dir, 'x.onnx');
   writeFileSync(onnx, 'not onnx');
-  const refusedOnnx = cli(['export', '--weights', w, '--out', onnx]);
+  const refusedOnnx = await cliHere(['export', '--weights', w, '--out', onnx]);
   assert.equal(refusedOnnx.status, 2);
   assert.match(refusedOnnx.stderr, /--out \S+x\.onnx already exists and it is not an ONNX file written by cnn export; add --force/);
   assert.equal(readFileSync(onnx, 'utf8'), 'not onnx');
   rmSync(onnx);
-  assert.equal(cli(['export', '--weights', w, '--out', onnx]).status, 0);
-  assert.equal(cli(['export', '--weights', w, '--out', onnx]).status, 0, 'a previous ONNX export is replaced');
+  assert.equal((await cliHere(['export', '--weights', w, '--out', onnx])).status, 0);
+  assert.equal((await cliHere(['export', '--weights', w, '--out', onnx])).status, 0, 'a previous ONNX export is replaced');
   assert.deepEqual(readdirSync(dir).sort(), ['model', 'x.onnx'], 'no staging folder or file is left');
 });
 
