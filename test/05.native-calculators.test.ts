@@ -6,12 +6,14 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { runCli } from './helpers/cli.js';
+import { runCliHere } from './helpers/cli-here.js';
 import { convolve } from '../src/cli/commands/conv.js';
 import { pool } from '../src/cli/commands/pool.js';
 import { loadNative } from '../src/native.js';
 
-function convJson(args: string[]): unknown {
-  const r = runCli(['conv', ...args, '--json']);
+/** `cnn conv --json` as cnn's main() in this process (helpers/cli-here.ts); the text form below runs the executable. */
+async function convJson(args: string[]): Promise<unknown> {
+  const r = await runCliHere(['conv', ...args, '--json']);
   assert.equal(r.status, 0, r.stderr);
   return (JSON.parse(r.stdout) as { output: unknown }).output;
 }
@@ -29,8 +31,8 @@ function naiveConv2d(x: number[][], k: number[][]): number[][] {
   );
 }
 
-test('seed 000: the 4x4 input with the 3x3 filter gives [[15,16],[6,15]]', () => {
-  const out = convJson(['--input', '[[1,2,3,0],[0,1,2,3],[3,0,1,2],[2,3,0,1]]', '--kernel', '[[2,0,1],[0,1,2],[1,0,2]]']);
+test('seed 000: the 4x4 input with the 3x3 filter gives [[15,16],[6,15]]', async () => {
+  const out = await convJson(['--input', '[[1,2,3,0],[0,1,2,3],[3,0,1,2],[2,3,0,1]]', '--kernel', '[[2,0,1],[0,1,2],[1,0,2]]']);
   assert.deepEqual(out, [
     [15, 16],
     [6, 15],
@@ -40,7 +42,7 @@ test('seed 000: the 4x4 input with the 3x3 filter gives [[15,16],[6,15]]', () =>
   assert.equal(text.stdout, '15 16\n 6 15\n');
 });
 
-test('seed 000: the 8x8 "4" image with the horizontal-line filter gives its 6x6 map', () => {
+test('seed 000: the 8x8 "4" image with the horizontal-line filter gives its 6x6 map', async () => {
   const four = [
     [0, 0, 0, 0, 0, 0, 0, 0],
     [0, 1, 0, 0, 0, 1, 0, 0],
@@ -56,7 +58,7 @@ test('seed 000: the 8x8 "4" image with the horizontal-line filter gives its 6x6 
     [2, 2, 2],
     [-1, -1, -1],
   ];
-  const out = convJson(['--input', JSON.stringify(four), '--kernel', JSON.stringify(filter)]) as number[][];
+  const out = await convJson(['--input', JSON.stringify(four), '--kernel', JSON.stringify(filter)]) as number[][];
   // the map printed in seed 000, row 3 (the bar of the "4") lights up
   assert.deepEqual(out, [
     [1, 1, 0, 1, 1, 1],
@@ -69,20 +71,20 @@ test('seed 000: the 8x8 "4" image with the horizontal-line filter gives its 6x6 
   assert.deepEqual(out, naiveConv2d(four, filter));
 });
 
-test('seed 003: the 3x3 image with a 2x2 kernel of ones, valid and same', () => {
+test('seed 003: the 3x3 image with a 2x2 kernel of ones, valid and same', async () => {
   const image = '[[1,2,3],[4,5,6],[7,8,9]]';
-  assert.deepEqual(convJson(['--input', image, '--kernel', '[[1,1],[1,1]]']), [
+  assert.deepEqual(await convJson(['--input', image, '--kernel', '[[1,1],[1,1]]']), [
     [12, 16],
     [24, 28],
   ]);
-  assert.deepEqual(convJson(['--input', image, '--kernel', '[[1,1],[1,1]]', '--padding', 'same']), [
+  assert.deepEqual(await convJson(['--input', image, '--kernel', '[[1,1],[1,1]]', '--padding', 'same']), [
     [12, 16, 9],
     [24, 28, 15],
     [15, 17, 9],
   ]);
 });
 
-test('seed 003: three filters (1, 10, -1) give the same maps times 1, 10 and -1', () => {
+test('seed 003: three filters (1, 10, -1) give the same maps times 1, 10 and -1', async () => {
   const image = [[[1], [2], [3]], [[4], [5], [6]], [[7], [8], [9]]];
   const kernel = [
     [[[1, 10, -1]], [[1, 10, -1]]],
@@ -106,8 +108,8 @@ test('seed 003: three filters (1, 10, -1) give the same maps times 1, 10 and -1'
   assert.match(r.text, /filter 0:\n12 16  9/);
 });
 
-test('seed 003: max pooling 2x2 with stride 1 of [[4,3],[2,1]]', () => {
-  const valid = runCli(['pool', '--input', '[[4,3],[2,1]]', '--pool-size', '2', '--strides', '1', '--json']);
+test('seed 003: max pooling 2x2 with stride 1 of [[4,3],[2,1]]', async () => {
+  const valid = await runCliHere(['pool', '--input', '[[4,3],[2,1]]', '--pool-size', '2', '--strides', '1', '--json']);
   assert.equal(valid.status, 0, valid.stderr);
   assert.deepEqual(JSON.parse(valid.stdout), { output: [[4]] });
   const same = pool({ input: '[[4,3],[2,1]]', poolSize: '2', strides: '1', padding: 'same' });
@@ -117,7 +119,7 @@ test('seed 003: max pooling 2x2 with stride 1 of [[4,3],[2,1]]', () => {
   ]);
 });
 
-test('average pooling with same padding divides by the real cells', () => {
+test('average pooling with same padding divides by the real cells', async () => {
   const r = pool({ input: '[[1,2,3],[4,5,6],[7,8,9]]', poolSize: '2', padding: 'same', mode: 'avg' });
   assert.deepEqual(r.output, [
     [3, 4.5],
@@ -125,7 +127,7 @@ test('average pooling with same padding divides by the real cells', () => {
   ]);
 });
 
-test('strides and dilation in the calculator match the textbook definition', () => {
+test('strides and dilation in the calculator match the textbook definition', async () => {
   const x = Array.from({ length: 7 }, (_, i) => Array.from({ length: 7 }, (_, j) => i * 7 + j));
   const strided = convolve({ input: JSON.stringify(x), kernel: '[[1,0],[0,-1]]', strides: '2' }).output as number[][];
   const full = naiveConv2d(x, [
@@ -142,23 +144,24 @@ test('strides and dilation in the calculator match the textbook definition', () 
   assert.deepEqual(dilated, naiveConv2d(x, dilatedKernel));
 });
 
-test('bad calculator input: a clear message, exit code 2, no stack trace', () => {
-  for (const args of [
+test('bad calculator input: a clear message, exit code 2, no stack trace', async () => {
+  for (const [i, args] of [
     ['conv', '--input', '[[1,2],[3]]', '--kernel', '[[1]]'],
     ['conv', '--input', '[[1,2],[3,4]]', '--kernel', '[[1,1,1],[1,1,1],[1,1,1]]'],
     ['conv', '--input', 'nope', '--kernel', '[[1]]'],
     ['conv', '--input', '[[1,2],[3,4]]', '--kernel', '[[1]]', '--strides', '2', '--dilation', '2'],
     ['pool', '--input', '[[1,2],[3,4]]', '--pool-size', '0'],
     ['pool', '--input', '[[1,2],[3,4]]', '--pool-size', '2', '--mode', 'median'],
-  ]) {
-    const r = runCli(args);
+  ].entries()) {
+    // The first through the executable, the rest as main() here.
+    const r = i === 0 ? runCli(args) : await runCliHere(args);
     assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, /^cnn: error: /);
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
   }
 });
 
-test('cnn info reports the ISA in use and what the CPU has', () => {
+test('cnn info reports the ISA in use and what the CPU has', async () => {
   const r = runCli(['info', '--json']);
   assert.equal(r.status, 0, r.stderr);
   const info = JSON.parse(r.stdout) as { isa: string; cpu_isas: string[]; threads: number; version: string };
@@ -170,7 +173,7 @@ test('cnn info reports the ISA in use and what the CPU has', () => {
   assert.equal(JSON.parse(forced.stdout).threads, 1);
 });
 
-test('every ISA the CPU has gives the same seed example; an unavailable one is an error naming what the CPU has', () => {
+test('every ISA the CPU has gives the same seed example; an unavailable one is an error naming what the CPU has', async () => {
   const isas = loadNative().info().cpuIsas;
   for (const isa of isas) {
     const r = runCli(['conv', '--input', '[[1,2,3,0],[0,1,2,3],[3,0,1,2],[2,3,0,1]]', '--kernel', '[[2,0,1],[0,1,2],[1,0,2]]', '--json'], {

@@ -12,6 +12,7 @@ import { listZip, readZipMember, writeZip } from '../src/export/keras-zip.js';
 import { readWeightsFile } from '../src/model/weights-file.js';
 import { crc32 } from '../src/util/crc32.js';
 import { runCli } from './helpers/cli.js';
+import { runCliHere } from './helpers/cli-here.js';
 import { EVERYTHING_CONFIG, GLOBAL_POOL_CONFIG, makeWeightsFile } from './fixtures/viz/models.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cnn-keras-files-'));
@@ -76,12 +77,20 @@ test('the zip reader never inflates past a member\'s declared size and checks it
   assert.equal(deflateRawSync(big).length < 5000, true);
 });
 
-function importCli(file: string) {
-  return runCli(['import', '--from', file, '--out', join(dir, 'imported.bin')]);
+/**
+ * The first damaged file through the executable; the rest run cnn's main() here (helpers/cli-here.ts),
+ * which loads h5wasm once instead of once per file (0.4-0.6 CPU-s each).
+ */
+let importedOnce = false;
+async function importCli(file: string) {
+  const args = ['import', '--from', file, '--out', join(dir, 'imported.bin')];
+  if (importedOnce) return runCliHere(args);
+  importedOnce = true;
+  return runCli(args);
 }
 
-function assertFails(file: string, message: RegExp): void {
-  const r = importCli(file);
+async function assertFails(file: string, message: RegExp): Promise<void> {
+  const r = await importCli(file);
   assert.equal(r.status, 1, r.stderr);
   assert.match(r.stderr, /^cnn: error: /);
   assert.match(r.stderr, message);
@@ -101,21 +110,21 @@ test('damaged .keras files: one clear message and exit 1', async () => {
   const bytes = readFileSync(good);
   const truncated = join(dir, 'truncated.keras');
   writeFileSync(truncated, bytes.subarray(0, bytes.length - 100));
-  assertFails(truncated, /truncated\.keras: is not a zip archive, or it is truncated/);
+  await assertFails(truncated, /truncated\.keras: is not a zip archive, or it is truncated/);
   const cut = join(dir, 'cut.keras');
   writeFileSync(cut, Buffer.concat([bytes.subarray(0, 2000), bytes.subarray(bytes.length - 200)]));
-  assertFails(cut, /cut\.keras: is (truncated|damaged)/);
-  assertFails(rezip(good, join(dir, 'no-weights.keras'), (m) => m.delete('model.weights.h5')), /no-weights\.keras: has no model\.weights\.h5/);
-  assertFails(rezip(good, join(dir, 'bad-json.keras'), (m) => m.set('config.json', Buffer.from('{"class_name": '))), /bad-json\.keras: config\.json is not valid JSON/);
-  assertFails(
+  await assertFails(cut, /cut\.keras: is (truncated|damaged)/);
+  await assertFails(rezip(good, join(dir, 'no-weights.keras'), (m) => m.delete('model.weights.h5')), /no-weights\.keras: has no model\.weights\.h5/);
+  await assertFails(rezip(good, join(dir, 'bad-json.keras'), (m) => m.set('config.json', Buffer.from('{"class_name": '))), /bad-json\.keras: config\.json is not valid JSON/);
+  await assertFails(
     rezip(good, join(dir, 'unknown-layer.keras'), (m) => m.set('config.json', Buffer.from(m.get('config.json')!.toString().replace('"class_name":"AveragePooling2D"', '"class_name":"Conv3D"')))),
     /layer \d+ \(avg_valid, Conv3D\) is not supported; cnn imports Conv2D/,
   );
-  assertFails(
+  await assertFails(
     rezip(good, join(dir, 'bad-activation.keras'), (m) => m.set('config.json', Buffer.from(m.get('config.json')!.toString().replace('"activation":"tanh"', '"activation":"hard_sigmoid"')))),
     /layer \d+ \(dense_tanh, Dense\): activation "hard_sigmoid" is not supported/,
   );
-  assertFails(
+  await assertFails(
     rezip(good, join(dir, 'groups.keras'), (m) => m.set('config.json', Buffer.from(m.get('config.json')!.toString().replace('"groups":1', '"groups":2')))),
     /layer 1 \(conv_same, Conv2D\): groups=2 is not supported/,
   );
@@ -127,28 +136,29 @@ test('damaged .keras files: one clear message and exit 1', async () => {
   dense.vars[0] = { shape: [12, 16], data: dense.vars[0].data };
   m.set('model.weights.h5', Buffer.from(await encodeKerasWeights({ modelName: 'everything', layers })));
   writeFileSync(wrongShape, writeZip([...m].map(([name, data]) => ({ name, data }))));
-  assertFails(wrongShape, /wrong-shape\.keras: model\.weights\.h5: layer dense_tanh's kernel has shape \(12, 16\) but the layer needs \(16, 12\)/);
-  assertFails(rezip(good, join(dir, 'garbage-h5.keras'), (m2) => m2.set('model.weights.h5', Buffer.from('not hdf5 at all'))), /garbage-h5\.keras: model\.weights\.h5 is not a readable HDF5 file/);
+  await assertFails(wrongShape, /wrong-shape\.keras: model\.weights\.h5: layer dense_tanh's kernel has shape \(12, 16\) but the layer needs \(16, 12\)/);
+  await assertFails(rezip(good, join(dir, 'garbage-h5.keras'), (m2) => m2.set('model.weights.h5', Buffer.from('not hdf5 at all'))), /garbage-h5\.keras: model\.weights\.h5 is not a readable HDF5 file/);
   const notZip = join(dir, 'text.keras');
   writeFileSync(notZip, 'hello');
-  assertFails(notZip, /text\.keras: is not a zip archive/);
-  assertFails(join(dir, 'missing.keras'), /cannot read .*missing\.keras/);
+  await assertFails(notZip, /text\.keras: is not a zip archive/);
+  await assertFails(join(dir, 'missing.keras'), /cannot read .*missing\.keras/);
 });
 
 test('export --format keras refuses a non-.keras --out and a foreign file without --force', async () => {
   const weights = join(dir, 'refuse.bin');
   await makeWeightsFile(GLOBAL_POOL_CONFIG, weights);
+  // The refusal through the executable; the rest as main() here.
   let r = runCli(['export', '--weights', weights, '--format', 'keras', '--out', join(dir, 'x.zip')]);
   assert.equal(r.status, 2);
   assert.match(r.stderr, /--out must name a \.keras file for --format keras/);
   const foreign = join(dir, 'foreign.keras');
   writeFileSync(foreign, 'mine');
-  r = runCli(['export', '--weights', weights, '--format', 'keras', '--out', foreign]);
+  r = await runCliHere(['export', '--weights', weights, '--format', 'keras', '--out', foreign]);
   assert.equal(r.status, 2);
   assert.match(r.stderr, /already exists and it is not a \.keras file written by cnn export; add --force/);
-  r = runCli(['export', '--weights', weights, '--format', 'keras', '--out', join(dir, 'again.keras')]);
+  r = await runCliHere(['export', '--weights', weights, '--format', 'keras', '--out', join(dir, 'again.keras')]);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /wrote .*again\.keras \(Keras 3 \.keras format\)\n {2}input: {2}float32 \(None, 28, 28, 1\), NHWC, pixels \* 0\.00392156862745098/);
-  r = runCli(['export', '--weights', weights, '--format', 'keras', '--out', join(dir, 'again.keras')]);
+  r = await runCliHere(['export', '--weights', weights, '--format', 'keras', '--out', join(dir, 'again.keras')]);
   assert.equal(r.status, 0, `a previous cnn export is replaced: ${r.stderr}`);
 });
