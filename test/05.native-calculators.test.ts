@@ -6,7 +6,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { runCli } from './helpers/cli.js';
-import { runCliHere } from './helpers/cli-here.js';
+import { firstAsProcess, runCliHere } from './helpers/cli-here.js';
 import { convolve } from '../src/cli/commands/conv.js';
 import { pool } from '../src/cli/commands/pool.js';
 import { loadNative } from '../src/native.js';
@@ -84,7 +84,7 @@ test('seed 003: the 3x3 image with a 2x2 kernel of ones, valid and same', async 
   ]);
 });
 
-test('seed 003: three filters (1, 10, -1) give the same maps times 1, 10 and -1', async () => {
+test('seed 003: three filters (1, 10, -1) give the same maps times 1, 10 and -1', () => {
   const image = [[[1], [2], [3]], [[4], [5], [6]], [[7], [8], [9]]];
   const kernel = [
     [[[1, 10, -1]], [[1, 10, -1]]],
@@ -119,7 +119,7 @@ test('seed 003: max pooling 2x2 with stride 1 of [[4,3],[2,1]]', async () => {
   ]);
 });
 
-test('average pooling with same padding divides by the real cells', async () => {
+test('average pooling with same padding divides by the real cells', () => {
   const r = pool({ input: '[[1,2,3],[4,5,6],[7,8,9]]', poolSize: '2', padding: 'same', mode: 'avg' });
   assert.deepEqual(r.output, [
     [3, 4.5],
@@ -127,7 +127,7 @@ test('average pooling with same padding divides by the real cells', async () => 
   ]);
 });
 
-test('strides and dilation in the calculator match the textbook definition', async () => {
+test('strides and dilation in the calculator match the textbook definition', () => {
   const x = Array.from({ length: 7 }, (_, i) => Array.from({ length: 7 }, (_, j) => i * 7 + j));
   const strided = convolve({ input: JSON.stringify(x), kernel: '[[1,0],[0,-1]]', strides: '2' }).output as number[][];
   const full = naiveConv2d(x, [
@@ -145,23 +145,23 @@ test('strides and dilation in the calculator match the textbook definition', asy
 });
 
 test('bad calculator input: a clear message, exit code 2, no stack trace', async () => {
-  for (const [i, args] of [
+  const run = firstAsProcess();
+  for (const args of [
     ['conv', '--input', '[[1,2],[3]]', '--kernel', '[[1]]'],
     ['conv', '--input', '[[1,2],[3,4]]', '--kernel', '[[1,1,1],[1,1,1],[1,1,1]]'],
     ['conv', '--input', 'nope', '--kernel', '[[1]]'],
     ['conv', '--input', '[[1,2],[3,4]]', '--kernel', '[[1]]', '--strides', '2', '--dilation', '2'],
     ['pool', '--input', '[[1,2],[3,4]]', '--pool-size', '0'],
     ['pool', '--input', '[[1,2],[3,4]]', '--pool-size', '2', '--mode', 'median'],
-  ].entries()) {
-    // The first through the executable, the rest as main() here.
-    const r = i === 0 ? runCli(args) : await runCliHere(args);
+  ]) {
+    const r = await run(args);
     assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, /^cnn: error: /);
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
   }
 });
 
-test('cnn info reports the ISA in use and what the CPU has', async () => {
+test('cnn info reports the ISA in use and what the CPU has', () => {
   const r = runCli(['info', '--json']);
   assert.equal(r.status, 0, r.stderr);
   const info = JSON.parse(r.stdout) as { isa: string; cpu_isas: string[]; threads: number; version: string };
@@ -173,7 +173,7 @@ test('cnn info reports the ISA in use and what the CPU has', async () => {
   assert.equal(JSON.parse(forced.stdout).threads, 1);
 });
 
-test('every ISA the CPU has gives the same seed example; an unavailable one is an error naming what the CPU has', async () => {
+test('every ISA the CPU has gives the same seed example; an unavailable one is an error naming what the CPU has', () => {
   const isas = loadNative().info().cpuIsas;
   for (const isa of isas) {
     const r = runCli(['conv', '--input', '[[1,2,3,0],[0,1,2,3],[3,0,1,2],[2,3,0,1]]', '--kernel', '[[2,0,1],[0,1,2],[1,0,2]]', '--json'], {

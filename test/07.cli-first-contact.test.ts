@@ -12,7 +12,7 @@ import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rm
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cnnBin, runCli } from './helpers/cli.js';
-import { runCliHere } from './helpers/cli-here.js';
+import { firstAsProcess, runCliHere } from './helpers/cli-here.js';
 import { packageRoot } from '../src/version.js';
 import { groupThousands } from '../src/model/format-number.js';
 import { readWeightsFile } from '../src/model/weights-file.js';
@@ -103,8 +103,9 @@ test('cnn --version and -V print the package version and load no command module'
 });
 
 test('a malformed CNN_THREADS is a usage error naming the variable and the value', async () => {
+  const run = firstAsProcess();
   for (const value of ['0', 'abc', '-3', '1.5', '', ' 3', '+3', '1025']) {
-    const r = value === '0' ? runCli(['info'], { env: { CNN_THREADS: value } }) : await runCliHere(['info'], { env: { CNN_THREADS: value } });
+    const r = await run(['info'], { env: { CNN_THREADS: value } });
     assert.equal(r.status, 2, `CNN_THREADS=${JSON.stringify(value)}: ${r.stdout}${r.stderr}`);
     assert.equal(r.stdout, '');
     assert.match(r.stderr, new RegExp(`^cnn: error: CNN_THREADS must be a whole number of threads from 1 to 1024, got ${escape(JSON.stringify(value))}`));
@@ -175,12 +176,13 @@ test('a --data-dir that does not exist, is a file or holds no dataset file is an
   const empty = join(scratch, 'empty-dir');
   mkdirSync(empty);
   writeFileSync(join(empty, 'README'), 'nothing here');
+  const run = firstAsProcess();
   for (const [dir, why] of [
     [join(scratch, 'nonexistent'), 'does not exist; it should be a folder holding'],
     [file, 'is not a folder; it should be a folder holding'],
     [empty, 'holds none of'],
   ]) {
-    const r = dir === file ? runCli(['data', 'fetch', 'mnist', '--data-dir', dir], { env }) : await runCliHere(['data', 'fetch', 'mnist', '--data-dir', dir], { env });
+    const r = await run(['data', 'fetch', 'mnist', '--data-dir', dir], { env });
     assert.equal(r.status, 1, `${dir}: ${r.stdout}`);
     noStack(r.stderr);
     assert.equal(r.stdout, '');
@@ -193,7 +195,8 @@ test('a --data-dir that does not exist, is a file or holds no dataset file is an
 // ---- 4. usage errors exit 2 --------------------------------------------------------------------
 
 test('usage mistakes exit with code 2 in every command, subcommands included', async () => {
-  const mistakes = [
+  const run = firstAsProcess();
+  for (const args of [
     ['data', 'show', 'mnist'],
     ['data', 'show', 'mnist', '--index', 'x'],
     ['data', 'list', 'extra'],
@@ -213,10 +216,8 @@ test('usage mistakes exit with code 2 in every command, subcommands included', a
     ['visualize', '--weights', join(scratch, 'none.bin'), '--out', 'sheet.jpg'],
     ['plot', '--history', 'h.json'],
     ['import', '--from', 'x', '--out', 'y', '--format', 'onnx'],
-  ];
-  for (const [i, args] of mistakes.entries()) {
-    // The first through the executable; the rest are main() here.
-    const r = i === 0 ? runCli(args, { env, cwd: scratch }) : await runCliHere(args, { env, cwd: scratch });
+  ]) {
+    const r = await run(args, { env, cwd: scratch });
     assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, /^(cnn: )?error: /, args.join(' '));
     noStack(r.stderr);

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync, existsSync, readFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cnnBin, runCli } from './helpers/cli.js';
-import { runCliHere } from './helpers/cli-here.js';
+import { firstAsProcess, runCliHere } from './helpers/cli-here.js';
 import { readWeightsFile } from '../src/model/weights-file.js';
 import { warmDatasetHome } from './helpers/warm-datasets.js';
 
@@ -151,14 +151,14 @@ test('a diverging loss stops training with a clear message and keeps the last go
 test('bad usage: exit code 2 with the option or JSON path named, no stack trace', async () => {
   const cfg = join(home, 'bad.json');
   writeFileSync(cfg, JSON.stringify({ input_shape: [28, 28, 1], layers: [{ type: 'Conv2D', filters: 3, kernel_size: 50 }, { type: 'Flatten' }, { type: 'Dense', units: 10, activation: 'softmax' }], dataset: 'mnist' }));
+  const run = firstAsProcess();
   for (const [args, pattern] of [
     [['--config', cfg], /layers\[0\]\.kernel_size/],
     [['--config', 'no-such-config.json'], /no-such-config\.json/],
     [['--config', 'mnist.json', '--epochs', 'many'], /--epochs/],
     [['--config', 'mnist.json', '--limit', '0'], /--limit/],
   ] as const) {
-    // A bad config through the executable; the option mistakes as main() here.
-    const r = args[1] === cfg ? train([...args]) : await runCliHere(['train', ...args], { env, cwd: home });
+    const r = await run(['train', ...args], { env, cwd: home });
     assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, pattern);
     assert.doesNotMatch(r.stderr, /\n\s+at /);

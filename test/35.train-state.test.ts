@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cnnBin, runCli } from './helpers/cli.js';
-import { runCliHere } from './helpers/cli-here.js';
+import { firstAsProcess, runCliHere } from './helpers/cli-here.js';
 import { readWeightsFile } from '../src/model/weights-file.js';
 import { warmDatasetHome } from './helpers/warm-datasets.js';
 
@@ -131,14 +131,14 @@ test('train without --config (and without --resume) is a usage error listing the
 test('outputs that cannot be written are refused before training, naming the option and path', async () => {
   const dir = freshDir();
   mkdirSync(join(dir, 'h.history.json'));
+  const run = firstAsProcess();
   for (const [args, pattern] of [
     [['--out', '/nonexistent/dir/w.bin'], /^cnn: error: --out \/nonexistent\/dir\/w\.bin: cannot write there: the folder \/nonexistent\/dir does not exist\n$/],
     [['--out', join(dir, 'p.bin'), '--plot', '/nonexistent/p.png'], /^cnn: error: --plot \/nonexistent\/p\.png: cannot write there: the folder \/nonexistent does not exist\n$/],
     [['--out', join(dir, 'h.bin')], /^cnn: error: --out .*h\.bin: cannot write its history .*h\.history\.json: it is a folder\n$/],
     [['--out', dir], /^cnn: error: --out .*: cannot write there: it is a folder\n$/],
   ] as const) {
-    // The first through the executable, the rest as main() here.
-    const r = args[1] === '/nonexistent/dir/w.bin' ? cli(['train', ...quick, ...args], dir) : await cliHere(['train', ...quick, ...args], dir);
+    const r = await run(['train', ...quick, ...args], { env, cwd: dir });
     assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, pattern);
     assert.doesNotMatch(r.stdout, /Epoch|\/step/, 'refused before any training');

@@ -12,7 +12,7 @@ import { listZip, readZipMember, writeZip } from '../src/export/keras-zip.js';
 import { readWeightsFile } from '../src/model/weights-file.js';
 import { crc32 } from '../src/util/crc32.js';
 import { runCli } from './helpers/cli.js';
-import { runCliHere } from './helpers/cli-here.js';
+import { firstAsProcess, runCliHere } from './helpers/cli-here.js';
 import { EVERYTHING_CONFIG, GLOBAL_POOL_CONFIG, makeWeightsFile } from './fixtures/viz/models.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cnn-keras-files-'));
@@ -81,12 +81,9 @@ test('the zip reader never inflates past a member\'s declared size and checks it
  * The first damaged file through the executable; the rest run cnn's main() here (helpers/cli-here.ts),
  * which loads h5wasm once instead of once per file (0.4-0.6 CPU-s each).
  */
-let importedOnce = false;
-async function importCli(file: string) {
-  const args = ['import', '--from', file, '--out', join(dir, 'imported.bin')];
-  if (importedOnce) return runCliHere(args);
-  importedOnce = true;
-  return runCli(args);
+const runImport = firstAsProcess();
+function importCli(file: string) {
+  return runImport(['import', '--from', file, '--out', join(dir, 'imported.bin')]);
 }
 
 async function assertFails(file: string, message: RegExp): Promise<void> {

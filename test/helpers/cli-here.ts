@@ -2,14 +2,15 @@
  * Runs `cnn`'s main() inside the test process, for the many cases that only read what a command prints
  * and the exit code it returns (usage mistakes, refused files, bad configs). A child process costs
  * about 0.2 CPU-s on a 2-core machine before the command does anything, and a test file may check
- * twenty mistakes; here the second and later runs cost a few milliseconds. bin/cnn.js does nothing
+ * twenty mistakes; here only the command's own work is paid. bin/cnn.js does nothing
  * but `process.exitCode = await main(argv)`, and tests that spawn it (helpers/cli.ts) keep checking
  * that plumbing, the exit code and the absence of a stack trace end to end.
  *
  * Not for commands that start the native thread pool with a chosen size or ISA, install signal
- * handlers or train: those read settings once per process, so they run through runCli.
+ * handlers or train past their checks of options and outputs: those read settings once per process
+ * or outlive the command, so they run through runCli.
  */
-import { cnnBin, type CliResult } from './cli.js';
+import { cnnBin, runCli, type CliResult } from './cli.js';
 
 export interface HereOptions {
   /** Variables set for the run and restored after it; undefined removes one for the run. */
@@ -20,6 +21,19 @@ export interface HereOptions {
 type Write = typeof process.stdout.write;
 
 let queue: Promise<unknown> = Promise.resolve();
+
+/**
+ * For a loop over cases of one kind: the first call runs the executable (runCli), so the exit code
+ * and the absence of a stack trace are checked end to end, and the later calls run main() here.
+ */
+export function firstAsProcess(): (args: string[], options?: HereOptions) => Promise<CliResult> {
+  let spawned = false;
+  return async (args, options = {}) => {
+    if (spawned) return runCliHere(args, options);
+    spawned = true;
+    return runCli(args, options);
+  };
+}
 
 /** One run at a time: stdout, stderr, the environment and the folder are the process's own. */
 export function runCliHere(args: string[], options: HereOptions = {}): Promise<CliResult> {
