@@ -15,6 +15,7 @@
 #include "core/losses.h"
 #include "core/optimizers.h"
 #include "core/parallel.h"
+#include "core/thread_pool.h"
 
 namespace cnn {
 
@@ -22,6 +23,37 @@ namespace {
 // Inference runs in slices of at most this many examples (or the training batch, if larger), so a big
 // evaluation batch does not grow every buffer.
 constexpr int kInferenceSlice = 64;
+
+// Batch parts: every layer that treats examples independently runs on parts of the batch in parallel,
+// one pool task per part (each part on its own replica of the layer, with its own buffers and
+// gradients), instead of splitting each small GEMM and im2col call across threads. The parts depend on
+// the batch size alone, never on the thread count, and the parts' weight gradients are added in part
+// order, so results stay the same for any number of threads.
+constexpr int kPartExamples = 8;  // examples per part, until there are kMaxParts
+constexpr int kMaxParts = 8;
+// In training, a layer with weights runs in parts only when each part's weight gradient is a sum over
+// at least this many terms: below it, writing one gradient per part and adding them costs more than
+// the parallel parts save (a Dense layer sums one term per example), and the layer runs on the whole
+// batch with its GEMMs split across the threads instead.
+constexpr size_t kMinPartWeightUses = 256;
+
+struct BatchParts {
+  int count = 1;
+  int first[kMaxParts + 1] = {0};  // part p holds examples [first[p], first[p + 1])
+};
+
+BatchParts split_batch(int n) {
+  BatchParts b;
+  b.count = std::max(1, std::min(kMaxParts, (n + kPartExamples - 1) / kPartExamples));
+  int base = n / b.count, extra = n % b.count;
+  for (int p = 0; p < b.count; ++p) b.first[p + 1] = b.first[p] + base + (p < extra ? 1 : 0);
+  return b;
+}
+
+// The most examples a part of any batch of at most n examples holds.
+int part_capacity(int n) {
+  return n <= kPartExamples * kMaxParts ? std::min(n, kPartExamples) : (n + kMaxParts - 1) / kMaxParts;
+}
 
 bool has_activation(const LayerSpec& l) { return l.type == "Conv2D" || l.type == "Dense" || l.type == "Activation"; }
 }  // namespace
@@ -39,6 +71,8 @@ struct Network::Impl {
   bool fused_softmax = false;
 
   int capacity = 0;
+  // replicas[i][p - 1]: layer i's replica for batch part p >= 1 (part 0 is the layer itself).
+  std::vector<std::vector<std::unique_ptr<Layer>>> replicas;
   std::vector<FloatBuffer> acts;  // acts[i]: output of layer i, [capacity, out_size]
   FloatBuffer grad_a, grad_b;     // ping-pong gradients, [capacity, widest layer]
   std::vector<float*> slot_ptrs;          // one parameter's slots, handed to the optimizer
@@ -63,6 +97,7 @@ struct Network::Impl {
                                          ") for a batch of " + std::to_string(n));
       }
     }
+    ensure_replicas(split_batch(std::max(n, kInferenceSlice)).count, part_capacity(std::max(n, kInferenceSlice)));
     try {
       grad_a.resize(size_t(n) * widest);
       grad_b.resize(size_t(n) * widest);
@@ -73,10 +108,91 @@ struct Network::Impl {
     capacity = n;
   }
 
+  void ensure_replicas(int parts, int examples_per_part) {
+    replicas.resize(layers.size());
+    InitContext init{spec.seed, 0};  // the replicas' own initial values are dropped at once
+    for (size_t i = 0; i < layers.size(); ++i) {
+      auto& copies = replicas[i];
+      try {
+        while (int(copies.size()) < parts - 1) {
+          copies.push_back(make_layer(spec.layers[i], int(i), init));
+          copies.back()->read_values_from(*layers[i]);
+          copies.back()->dy_is_preactivation = layers[i]->dy_is_preactivation;
+        }
+        for (auto& copy : copies) copy->reserve(examples_per_part);
+      } catch (const std::bad_alloc&) {
+        throw Error(kErrOutOfMemory, "out of memory allocating the batch parts' buffers of layer " + std::to_string(i) +
+                                         " (\"" + layers[i]->spec().name + "\")");
+      }
+    }
+  }
+
+  Layer& part_layer(size_t i, int part) { return part == 0 ? *layers[i] : *replicas[i][size_t(part) - 1]; }
+  bool runs_in_parts(size_t i, const BatchParts& parts, const RunContext& ctx) const {
+    const Layer& l = *layers[i];
+    if (parts.count == 1 || l.couples_examples(ctx)) return false;
+    size_t uses = l.weight_uses_per_example();
+    return !ctx.training || uses == 0 || size_t(parts.first[1]) * uses >= kMinPartWeightUses;
+  }
+
   const float* input_of(size_t i, const float* x) const { return i == 0 ? x : acts[i - 1].data(); }
 
   void forward(const float* x, int n, const RunContext& ctx) {
-    for (size_t i = 0; i < layers.size(); ++i) layers[i]->forward(input_of(i, x), acts[i].data(), n, ctx);
+    BatchParts parts = split_batch(n);
+    for (size_t i = 0; i < layers.size(); ++i) {
+      const float* in = input_of(i, x);
+      float* out = acts[i].data();
+      if (!runs_in_parts(i, parts, ctx)) {
+        layers[i]->forward(in, out, n, ctx);
+        continue;
+      }
+      const size_t in_size = layers[i]->in_size(), out_size = layers[i]->out_size();
+      ThreadPool::global().run(parts.count, [&](int p) {
+        size_t first = size_t(parts.first[p]);
+        RunContext part_ctx = ctx;
+        part_ctx.example_offset += int64_t(first);  // dropout and augmentation draw per global example
+        part_layer(i, p).forward(in + first * in_size, out + first * out_size, parts.first[p + 1] - parts.first[p],
+                                 part_ctx);
+      });
+    }
+  }
+
+  // From the loss gradient in `grad` back to the first layer; every trainable gradient ends in the
+  // layers' own Params (the parts' summed in part order).
+  void backward(const float* x, int n, float* grad, float* other, const RunContext& ctx) {
+    BatchParts parts = split_batch(n);
+    for (size_t i = layers.size(); i-- > 0;) {
+      float* dx = i > 0 ? other : nullptr;
+      if (!runs_in_parts(i, parts, ctx)) {
+        layers[i]->backward(input_of(i, x), acts[i].data(), grad, dx, n);
+      } else {
+        for (int p = 1; p < parts.count; ++p) part_layer(i, p).allocate_gradients();
+        const float* in = input_of(i, x);
+        const float* out = acts[i].data();
+        const size_t in_size = layers[i]->in_size(), out_size = layers[i]->out_size();
+        ThreadPool::global().run(parts.count, [&](int p) {
+          size_t first = size_t(parts.first[p]);
+          part_layer(i, p).backward(in + first * in_size, out + first * out_size, grad + first * out_size,
+                                    dx ? dx + first * in_size : nullptr, parts.first[p + 1] - parts.first[p]);
+        });
+        sum_part_gradients(i, parts.count);
+      }
+      std::swap(grad, other);
+    }
+  }
+
+  void sum_part_gradients(size_t i, int count) {
+    std::vector<Param>& own = layers[i]->params();
+    for (size_t k = 0; k < own.size(); ++k) {
+      if (!own[k].info.trainable) continue;
+      float* total = own[k].grad.data();
+      parallel_for(own[k].grad.size(), 4096, [&](size_t b, size_t e) {
+        for (int p = 1; p < count; ++p) {
+          const float* g = part_layer(i, p).params()[k].grad.data();
+          for (size_t j = b; j < e; ++j) total[j] += g[j];
+        }
+      });
+    }
   }
 
   void check_labels(const int32_t* labels, int n) const {
@@ -237,11 +353,7 @@ BatchResult Network::train_batch(const float* x, const int32_t* labels, int n) {
     throw Error(kErrNonFinite, "the loss became " + std::string(std::isnan(r.loss) ? "NaN" : "infinite") +
                                    " at iteration " + std::to_string(m.iterations + 1) +
                                    "; the parameters were left as they were before this batch");
-  float* other = m.grad_b.data();
-  for (size_t i = m.layers.size(); i-- > 0;) {
-    m.layers[i]->backward(m.input_of(i, x), m.acts[i].data(), grad, i > 0 ? other : nullptr, n);
-    std::swap(grad, other);
-  }
+  m.backward(x, n, grad, m.grad_b.data(), ctx);
   m.apply_gradients();
   for (auto& layer : m.layers) layer->commit();
   ++m.iterations;
@@ -257,11 +369,12 @@ BatchResult Network::train_shard(const float* x, const int32_t* labels, int n, c
             "train_shard: the shard lies outside its global batch");
   CNN_CHECK(n == 0 || (x && labels), "train_shard needs inputs and labels");
   const float weight = float(double(n) / shard.global_n);
+  const RunContext shard_ctx{true, m.iterations, shard.offset};
   LossValue lv;
   if (n > 0) {
     m.check_labels(labels, n);
     m.ensure_capacity(n);
-    m.forward(x, n, RunContext{true, m.iterations, shard.offset});
+    m.forward(x, n, shard_ctx);
     lv = cross_entropy(m.acts.back().data(), labels, n, m.classes, m.fused_softmax, m.grad_a.data());
   }
   // The global batch's loss and correct count; a non-finite loss anywhere stops every process here.
@@ -284,11 +397,7 @@ BatchResult Network::train_shard(const float* x, const int32_t* labels, int n, c
     // weighted by n / global_n and the sum over processes is the global batch's mean gradient.
     float* grad = m.grad_a.data();
     for (size_t i = 0, len = size_t(n) * m.classes; i < len; ++i) grad[i] *= weight;
-    float* other = m.grad_b.data();
-    for (size_t i = m.layers.size(); i-- > 0;) {
-      m.layers[i]->backward(m.input_of(i, x), m.acts[i].data(), grad, i > 0 ? other : nullptr, n);
-      std::swap(grad, other);
-    }
+    m.backward(x, n, grad, m.grad_b.data(), shard_ctx);
   } else {
     for (size_t i = 0; i < grads.size(); ++i) std::fill(grads[i], grads[i] + sizes[i], 0.0f);
   }

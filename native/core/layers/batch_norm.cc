@@ -34,8 +34,8 @@ void BatchNormLayer::reserve(int max_batch) { xhat_.resize(size_t(max_batch) * i
 
 void BatchNormLayer::forward(const float* x, float* y, int n, const RunContext& ctx) {
   size_t rows = size_t(n) * in_size_ / size_t(channels_), C = size_t(channels_);
-  const float* gamma = gamma_ >= 0 ? params_[gamma_].value.data() : nullptr;
-  const float* beta = beta_ >= 0 ? params_[beta_].value.data() : nullptr;
+  const float* gamma = gamma_ >= 0 ? param_value(size_t(gamma_)) : nullptr;
+  const float* beta = beta_ >= 0 ? param_value(size_t(beta_)) : nullptr;
   if (ctx.training) {
     column_sums(x, rows, C, scratch_, s1_.data());
     for (size_t c = 0; c < C; ++c) batch_mean_[c] = s1_[c] / double(rows);
@@ -60,8 +60,8 @@ void BatchNormLayer::forward(const float* x, float* y, int n, const RunContext& 
     pending_ = true;
     return;
   }
-  const float* mm = params_[moving_mean_].value.data();
-  const float* mv = params_[moving_var_].value.data();
+  const float* mm = param_value(size_t(moving_mean_));
+  const float* mv = param_value(size_t(moving_var_));
   // Keras's inference form: y = x * inv + (beta - mean * inv), inv = gamma / sqrt(var + eps).
   std::vector<float>& inv_shift = inference_affine_;
   for (size_t c = 0; c < C; ++c) {
@@ -83,7 +83,7 @@ void BatchNormLayer::backward(const float*, const float*, float* dy, float* dx, 
   if (beta_ >= 0)
     for (size_t c = 0; c < C; ++c) params_[beta_].grad[c] = float(s1_[c]);
   if (!dx) return;
-  const float* gamma = gamma_ >= 0 ? params_[gamma_].value.data() : nullptr;
+  const float* gamma = gamma_ >= 0 ? param_value(size_t(gamma_)) : nullptr;
   // dx = gamma * rstd * (dy - (sum dy + xhat * sum dy*xhat) / N)
   double inv_rows = 1.0 / double(rows);
   parallel_for(rows, 256, [&](size_t r0, size_t r1) {

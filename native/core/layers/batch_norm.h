@@ -14,6 +14,7 @@ class BatchNormLayer : public Layer {
   void forward(const float* x, float* y, int n, const RunContext& ctx) override;
   void backward(const float* x, const float* y, float* dy, float* dx, int n) override;
   void commit() override;
+  bool couples_examples(const RunContext& ctx) const override { return ctx.training; }
 
  private:
   int channels_;

@@ -123,8 +123,8 @@ void Conv2DLayer::forward(const float* x, float* y, int n, const RunContext&) {
   // Conv output in NHWC: straight into y when nothing follows, else into the buffer the next step reads.
   float* z_out = act_ == Activation::linear ? y : z_.data();
   float* conv_out = spec_.channels_first ? z_nhwc_.data() : z_out;
-  const float* w = params_[0].value.data();
-  const float* b = spec_.use_bias ? params_[1].value.data() : nullptr;
+  const float* w = param_value(0);
+  const float* b = spec_.use_bias ? param_value(1) : nullptr;
   ThreadPool* pool = &ThreadPool::global();
   int chunk = chunk_examples();
   for (int first = 0; first < n; first += chunk) {
@@ -177,7 +177,7 @@ void Conv2DLayer::backward(const float* x, const float* y, float* dy, float* dx,
   float* dxin = spec_.channels_first ? (dx ? dx_nhwc_.data() : nullptr) : dx;
   ThreadPool* pool = &ThreadPool::global();
   float* dw = params_[0].grad.data();
-  const float* w = params_[0].value.data();
+  const float* w = param_value(0);
   int chunk = chunk_examples();
   for (int first = 0; first < n; first += chunk) {
     int count = std::min(chunk, n - first);

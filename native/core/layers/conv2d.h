@@ -16,6 +16,7 @@ class Conv2DLayer : public Layer {
   void reserve(int max_batch) override;
   void forward(const float* x, float* y, int n, const RunContext& ctx) override;
   void backward(const float* x, const float* y, float* dy, float* dx, int n) override;
+  size_t weight_uses_per_example() const override { return positions_; }
 
   static constexpr size_t kColumnBudget = size_t(1) << 21;  // floats (8 MiB)
   static constexpr int kTransposedFilterLimit = 8;

@@ -38,11 +38,11 @@ void DenseLayer::reserve(int max_batch) {
 void DenseLayer::forward(const float* x, float* y, int n, const RunContext&) {
   int rows = int(size_t(n) * rows_per_example_);
   float* z = act_ == Activation::linear ? y : z_.data();
-  const float* w = params_[0].value.data();
+  const float* w = param_value(0);
   kernels::sgemm(false, false, rows, out_units_, in_units_, 1.0f, x, in_units_, w, out_units_, 0.0f, z, out_units_,
                  &ThreadPool::global());
   if (spec_.use_bias) {
-    const float* b = params_[1].value.data();
+    const float* b = param_value(1);
     parallel_for(size_t(rows), 64, [&](size_t r0, size_t r1) {
       for (size_t r = r0; r < r1; ++r)
         for (int o = 0; o < out_units_; ++o) z[r * out_units_ + o] += b[o];
@@ -62,7 +62,7 @@ void DenseLayer::backward(const float* x, const float* y, float* dy, float* dx, 
     for (int o = 0; o < out_units_; ++o) params_[1].grad[o] = float(sums_[o]);
   }
   if (dx)
-    kernels::sgemm(false, true, rows, in_units_, out_units_, 1.0f, dy, out_units_, params_[0].value.data(), out_units_,
+    kernels::sgemm(false, true, rows, in_units_, out_units_, 1.0f, dy, out_units_, param_value(0), out_units_,
                    0.0f, dx, in_units_, pool);
 }
 

@@ -12,6 +12,7 @@ class DenseLayer : public Layer {
   void reserve(int max_batch) override;
   void forward(const float* x, float* y, int n, const RunContext& ctx) override;
   void backward(const float* x, const float* y, float* dy, float* dx, int n) override;
+  size_t weight_uses_per_example() const override { return rows_per_example_; }
 
  private:
   Activation act_;

@@ -55,4 +55,27 @@ Param& Layer::add_param(const std::string& name, std::vector<int> shape, bool tr
   return params_.back();
 }
 
+void Layer::read_values_from(const Layer& master) {
+  CNN_CHECK(master.params_.size() == params_.size() && !master.values_from_, spec_.name + ": replica of a different layer");
+  values_from_ = &master;
+  for (Param& p : params_) {
+    std::vector<float>().swap(p.value);
+    std::vector<float>().swap(p.grad);
+  }
+}
+
+void Layer::allocate_gradients() {
+  for (size_t i = 0; i < params_.size(); ++i) {
+    Param& p = params_[i];
+    size_t size = values_from_ ? values_from_->params_[i].value.size() : p.value.size();
+    if (!p.info.trainable || p.grad.size() == size) continue;
+    try {
+      p.grad.assign(size, 0.0f);
+    } catch (const std::bad_alloc&) {
+      throw Error(kErrOutOfMemory, spec_.name + ": out of memory allocating a batch part's gradients of its " + p.info.name +
+                                       " " + shape_text(p.info.shape));
+    }
+  }
+}
+
 }  // namespace cnn

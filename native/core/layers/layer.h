@@ -55,6 +55,18 @@ class Layer {
   virtual void backward(const float* x, const float* y, float* dy, float* dx, int n) = 0;
   // Applies state updates that must wait until the step is known to be good (BN moving statistics).
   virtual void commit() {}
+  // True when an example's output depends on the other examples of the batch (BatchNormalization's
+  // batch statistics in training): the Network then runs the layer on the whole batch, never on parts.
+  virtual bool couples_examples(const RunContext&) const { return false; }
+  // How many times one example uses each weight (a Conv2D: its output positions): the length of the
+  // sum behind each weight-gradient element. 0 for a layer without trainable weights.
+  virtual size_t weight_uses_per_example() const { return 0; }
+
+  // Part replicas (see network.cc): a replica computes one part of the batch with `master`'s parameter
+  // values, which it reads in place; it keeps only its own buffers and, once allocate_gradients() ran,
+  // its own gradients, which the Network adds to the master's.
+  void read_values_from(const Layer& master);
+  void allocate_gradients();
 
   // Set by the Network on the last layer when softmax and cross-entropy are fused: the incoming dy is
   // then already the gradient with respect to the pre-activation.
@@ -63,12 +75,15 @@ class Layer {
  protected:
   void set_output_shape(std::vector<int> shape);
   Param& add_param(const std::string& name, std::vector<int> shape, bool trainable);
+  // A parameter's values: the layer's own, or its master's for a part replica.
+  const float* param_value(size_t i) const { return (values_from_ ? values_from_->params_ : params_)[i].value.data(); }
 
   LayerSpec spec_;
   int index_;
   std::vector<int> out_shape_;
   size_t in_size_ = 0, out_size_ = 0;
   std::vector<Param> params_;
+  const Layer* values_from_ = nullptr;
 };
 
 // Builds a layer from its spec (spec.input_shape must be set); initializes its parameters.
