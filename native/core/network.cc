@@ -147,7 +147,7 @@ struct Network::Impl {
         continue;
       }
       const size_t in_size = layers[i]->in_size(), out_size = layers[i]->out_size();
-      ThreadPool::global().run(parts.count, [&](int p) {
+      ThreadPool::global().run_pinned(parts.count, [&](int p) {
         size_t first = size_t(parts.first[p]);
         RunContext part_ctx = ctx;
         part_ctx.example_offset += int64_t(first);  // dropout and augmentation draw per global example
@@ -170,7 +170,7 @@ struct Network::Impl {
         const float* in = input_of(i, x);
         const float* out = acts[i].data();
         const size_t in_size = layers[i]->in_size(), out_size = layers[i]->out_size();
-        ThreadPool::global().run(parts.count, [&](int p) {
+        ThreadPool::global().run_pinned(parts.count, [&](int p) {
           size_t first = size_t(parts.first[p]);
           part_layer(i, p).backward(in + first * in_size, out + first * out_size, grad + first * out_size,
                                     dx ? dx + first * in_size : nullptr, parts.first[p + 1] - parts.first[p]);

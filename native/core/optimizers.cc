@@ -89,7 +89,7 @@ void Optimizer::set_learning_rate(double lr) {
 void Optimizer::update(float* w, const float* g, float* const* slot, size_t n, int64_t iterations) const {
   const float lr = float(spec_.learning_rate);
   const float momentum = float(spec_.momentum), eps = float(spec_.epsilon);
-  constexpr size_t kGrain = 32768;
+  constexpr size_t kGrain = 8192;  // a few thousand parameters already pay for a hand-off
   // Decoupled weight decay, applied before the update as Keras's base optimizer does (for any optimizer
   // given a weight_decay; TypeScript sets 0.004 for adamw only).
   const float decay = float(spec_.weight_decay);

@@ -42,6 +42,7 @@ struct ThreadPool::Impl {
   const std::function<void(int)>* job = nullptr;
   int tasks = 0;
   std::atomic<int> next{0};
+  bool pinned = false;  // task t on thread t % threads (run_pinned) instead of handed out in turn
   std::atomic<int> active{0};  // workers still inside the current job
   std::atomic<uint64_t> generation{0};
   std::atomic<bool> stop{false};
@@ -49,7 +50,21 @@ struct ThreadPool::Impl {
   std::exception_ptr error;  // the first task failure of the current job (guarded by mu)
 
   // Runs tasks until none are left; a failing task stops the handing out and is rethrown by run().
-  void work_on_job() {
+  // Pinned: thread index i (the caller is 0) runs tasks i, i + threads, ...
+  void work_on_job(int thread_index) {
+    if (pinned) {
+      for (int t = thread_index; t < tasks; t += threads) {
+        if (next.load(std::memory_order_relaxed) >= tasks) break;  // a task failed
+        try {
+          (*job)(t);
+        } catch (...) {
+          std::lock_guard<std::mutex> lock(mu);
+          if (!error) error = std::current_exception();
+          next.store(tasks);
+        }
+      }
+      return;
+    }
     for (;;) {
       int t = next.fetch_add(1);
       if (t >= tasks) break;
@@ -63,7 +78,7 @@ struct ThreadPool::Impl {
     }
   }
 
-  void worker_loop() {
+  void worker_loop(int index) {  // index: 1 .. threads - 1
     t_inside_pool = true;
     uint64_t seen = 0;
     for (;;) {
@@ -78,7 +93,7 @@ struct ThreadPool::Impl {
       }
       if (stop.load(std::memory_order_acquire)) return;
       seen = generation.load(std::memory_order_acquire);
-      work_on_job();
+      work_on_job(index);
       if (active.fetch_sub(1, std::memory_order_acq_rel) == 1) {
         std::lock_guard<std::mutex> lock(mu);  // pairs with the predicate check in run()
         done.notify_all();
@@ -89,7 +104,7 @@ struct ThreadPool::Impl {
 
 ThreadPool::ThreadPool(int threads) : impl_(new Impl()) {
   impl_->threads = std::max(1, threads);
-  for (int i = 1; i < impl_->threads; ++i) impl_->workers.emplace_back([this] { impl_->worker_loop(); });
+  for (int i = 1; i < impl_->threads; ++i) impl_->workers.emplace_back([this, i] { impl_->worker_loop(i); });
 }
 
 ThreadPool::~ThreadPool() {
@@ -104,7 +119,10 @@ ThreadPool::~ThreadPool() {
 
 int ThreadPool::size() const { return impl_->threads; }
 
-void ThreadPool::run(int tasks, const std::function<void(int task)>& fn) {
+void ThreadPool::run(int tasks, const std::function<void(int task)>& fn) { run_job(tasks, fn, false); }
+void ThreadPool::run_pinned(int tasks, const std::function<void(int task)>& fn) { run_job(tasks, fn, true); }
+
+void ThreadPool::run_job(int tasks, const std::function<void(int task)>& fn, bool pinned) {
   if (tasks <= 0) return;
   if (t_inside_pool || impl_->threads == 1 || tasks == 1) {
     for (int t = 0; t < tasks; ++t) fn(t);
@@ -115,6 +133,7 @@ void ThreadPool::run(int tasks, const std::function<void(int task)>& fn) {
     std::lock_guard<std::mutex> lock(impl_->mu);
     impl_->job = &fn;
     impl_->tasks = tasks;
+    impl_->pinned = pinned;
     impl_->next.store(0);
     impl_->active.store(int(impl_->workers.size()));
     impl_->error = nullptr;
@@ -122,7 +141,7 @@ void ThreadPool::run(int tasks, const std::function<void(int task)>& fn) {
   }
   impl_->wake.notify_all();
   t_inside_pool = true;
-  impl_->work_on_job();
+  impl_->work_on_job(0);
   t_inside_pool = false;
   for (int i = 0; i < kSpinRounds && impl_->active.load(std::memory_order_acquire) != 0; ++i) cpu_relax();
   std::exception_ptr error;

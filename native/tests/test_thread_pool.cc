@@ -70,3 +70,36 @@ TEST(thread_pool_size_comes_from_cnn_threads) {
     unsetenv("CNN_THREADS");
   EXPECT_THROWS(ThreadPool::set_global_threads(0));
 }
+
+// run_pinned: every task once, task t always on the same thread as task t % size() (the caller runs
+// residue 0), the same thread from one call to the next, and a failure still reaches the caller.
+TEST(thread_pool_run_pinned_keeps_each_task_on_its_thread) {
+  for (int threads : {2, 3}) {
+    ThreadPool pool(threads);
+    std::vector<std::thread::id> first(12), again(12);
+    std::vector<int> hits(12, 0);
+    pool.run_pinned(12, [&](int t) {
+      first[t] = std::this_thread::get_id();
+      hits[t] += 1;
+    });
+    for (int round = 0; round < 20; ++round)
+      pool.run_pinned(12, [&](int t) { again[t] = std::this_thread::get_id(); });
+    for (int t = 0; t < 12; ++t) {
+      EXPECT_EQ(hits[t], 1);
+      EXPECT_TRUE(first[t] == again[t]);
+      EXPECT_TRUE(first[t] == first[t % threads]);
+      for (int u = 0; u < threads; ++u)
+        if (u != t % threads) EXPECT_TRUE(first[t] != first[u]);
+    }
+    EXPECT_TRUE(first[0] == std::this_thread::get_id());
+    bool threw = false;
+    try {
+      pool.run_pinned(6, [&](int t) {
+        if (t == 4) throw Error(kErrInvalidArgument, "task 4 failed");
+      });
+    } catch (const Error&) {
+      threw = true;
+    }
+    EXPECT_TRUE(threw);
+  }
+}
