@@ -33,6 +33,41 @@ void transpose_chw_to_hwc(const float* src, float* dst, int n, int c, int h, int
   });
 }
 
+namespace {
+constexpr size_t kSumBlockRows = 64;
+
+// sums[c] = sum over rows of a[r, c]: float sums over fixed blocks of rows, added in double, so the
+// inner loop vectorises and the result does not depend on the thread count.
+void column_sums_blocked(const float* a, size_t rows, size_t cols, std::vector<float>& block, double* sums) {
+  block.assign(cols, 0.0f);
+  std::fill(sums, sums + cols, 0.0);
+  float* acc = block.data();
+  for (size_t r0 = 0; r0 < rows; r0 += kSumBlockRows) {
+    for (size_t r = r0, r1 = std::min(rows, r0 + kSumBlockRows); r < r1; ++r)
+      for (size_t c = 0; c < cols; ++c) acc[c] += a[r * cols + c];
+    for (size_t c = 0; c < cols; ++c) sums[c] += acc[c], acc[c] = 0.0f;
+  }
+}
+
+// The same sums of dL/dz, in the pass that turns dL/dy into it for a ReLU: dz = 0 where y <= 0
+// (y = relu(z) is positive exactly where z is).
+void relu_backward_column_sums(float* dy, const float* y, size_t rows, size_t cols, std::vector<float>& block,
+                               double* sums) {
+  block.assign(cols, 0.0f);
+  std::fill(sums, sums + cols, 0.0);
+  float* acc = block.data();
+  for (size_t r0 = 0; r0 < rows; r0 += kSumBlockRows) {
+    for (size_t r = r0, r1 = std::min(rows, r0 + kSumBlockRows); r < r1; ++r)
+      for (size_t c = 0; c < cols; ++c) {
+        float v = y[r * cols + c] > 0.0f ? dy[r * cols + c] : 0.0f;
+        dy[r * cols + c] = v;
+        acc[c] += v;
+      }
+    for (size_t c = 0; c < cols; ++c) sums[c] += acc[c], acc[c] = 0.0f;
+  }
+}
+}  // namespace
+
 Conv2DLayer::Conv2DLayer(const LayerSpec& spec, int index, InitContext& init)
     : Layer(spec, index), act_(parse_activation(spec.activation)) {
   const std::string& nm = spec.name;
@@ -78,6 +113,9 @@ Conv2DLayer::Conv2DLayer(const LayerSpec& spec, int index, InitContext& init)
   // A GEMM with N = filters pads N to the micro-kernel's 32 columns: with 3 filters, 10x the work. With
   // the filters as rows instead (C^T = W^T cols^T), they pad to its 12 rows, so a few filters cost less.
   transposed_gemm_ = filters_ <= kTransposedFilterLimit;
+  // ReLU and linear in NHWC need no pre-activation buffer: the bias and ReLU are applied in place on
+  // the product, and ReLU's backward reads its derivative from the output.
+  in_place_epilogue_ = !spec.channels_first && (act_ == Activation::relu || act_ == Activation::linear);
 }
 
 int Conv2DLayer::chunk_examples() const {
@@ -93,7 +131,7 @@ void Conv2DLayer::reserve(int max_batch) {
     zt_.resize(chunk * positions_ * size_t(filters_));
     dwt_.resize(patch_ * size_t(filters_));
   }
-  if (act_ != Activation::linear) z_.resize(size_t(max_batch) * out_size_);
+  if (!in_place_epilogue_ && act_ != Activation::linear) z_.resize(size_t(max_batch) * out_size_);
   if (spec_.channels_first) {
     x_nhwc_.resize(size_t(max_batch) * in_size_);
     dx_nhwc_.resize(size_t(max_batch) * in_size_);
@@ -120,8 +158,10 @@ void Conv2DLayer::forward(const float* x, float* y, int n, const RunContext&) {
     transpose_chw_to_hwc(x, x_nhwc_.data(), n, in_c_, in_h_, in_w_);
     xin = x_nhwc_.data();
   }
-  // Conv output in NHWC: straight into y when nothing follows, else into the buffer the next step reads.
-  float* z_out = act_ == Activation::linear ? y : z_.data();
+  // Conv output in NHWC: straight into y when nothing follows or the epilogue runs in place, else into
+  // the buffer the next step reads.
+  float* z_out = in_place_epilogue_ || act_ == Activation::linear ? y : z_.data();
+  const bool relu_here = in_place_epilogue_ && act_ == Activation::relu;
   float* conv_out = spec_.channels_first ? z_nhwc_.data() : z_out;
   const float* w = param_value(0);
   const float* b = spec_.use_bias ? param_value(1) : nullptr;
@@ -140,32 +180,48 @@ void Conv2DLayer::forward(const float* x, float* y, int n, const RunContext&) {
       const int f_count = filters_;
       parallel_for(size_t(rows), 1024, [&](size_t r0, size_t r1) {
         for (size_t r = r0; r < r1; ++r)
-          for (int f = 0; f < f_count; ++f) out[r * f_count + f] = zt[size_t(f) * rows + r] + (b ? b[f] : 0.0f);
+          for (int f = 0; f < f_count; ++f) {
+            float v = zt[size_t(f) * rows + r] + (b ? b[f] : 0.0f);
+            out[r * f_count + f] = relu_here && !(v > 0.0f) ? 0.0f : v;
+          }
       });
       continue;
     }
     kernels::sgemm(false, false, rows, filters_, int(patch_), 1.0f, cols_.data(), int(patch_), w, filters_, 0.0f, out,
                    filters_, pool);
-    if (b) {
+    if (b || relu_here) {
+      const int f_count = filters_;
       parallel_for(size_t(rows), 256, [&](size_t r0, size_t r1) {
-        for (size_t r = r0; r < r1; ++r)
-          for (int f = 0; f < filters_; ++f) out[r * filters_ + f] += b[f];
+        for (size_t r = r0; r < r1; ++r) {
+          float* o = out + r * f_count;
+          for (int f = 0; f < f_count; ++f) {
+            float v = o[f] + (b ? b[f] : 0.0f);
+            o[f] = relu_here && !(v > 0.0f) ? 0.0f : v;
+          }
+        }
       });
     }
   }
   cols_hold_batch_ = chunk >= n;
   cols_batch_ = n;
   if (spec_.channels_first) transpose_hwc_to_chw(conv_out, z_out, n, geo_.out_h, geo_.out_w, filters_);
-  if (act_ != Activation::linear) {
+  if (!in_place_epilogue_ && act_ != Activation::linear) {
     size_t last = size_t(out_shape_.back());
     activation_forward(act_, z_out, y, size_t(n) * out_size_ / last, last);
   }
 }
 
 void Conv2DLayer::backward(const float* x, const float* y, float* dy, float* dx, int n) {
-  if (!dy_is_preactivation) {
+  // In place: ReLU's derivative is applied in the bias-gradient pass below (or here without a bias).
+  const bool relu_here = in_place_epilogue_ && act_ == Activation::relu && !dy_is_preactivation;
+  if (!dy_is_preactivation && !in_place_epilogue_) {
     size_t last = size_t(out_shape_.back());
     activation_backward(act_, z_.data(), y, dy, size_t(n) * out_size_ / last, last);
+  }
+  if (relu_here && !spec_.use_bias) activation_backward(Activation::relu, y, y, dy, size_t(n) * positions_, size_t(filters_));
+  if (relu_here && spec_.use_bias) {
+    relu_backward_column_sums(dy, y, size_t(n) * positions_, size_t(filters_), block_sums_, sums_.data());
+    for (int f = 0; f < filters_; ++f) params_[1].grad[f] = float(sums_[f]);
   }
   const float* dz = dy;  // NHWC gradient with respect to the conv output
   const float* xin = x;
@@ -204,8 +260,8 @@ void Conv2DLayer::backward(const float* x, const float* y, float* dy, float* dx,
   if (transposed_gemm_)
     for (size_t k = 0; k < patch_; ++k)
       for (int f = 0; f < filters_; ++f) dw[k * filters_ + f] = dwt_[size_t(f) * patch_ + k];
-  if (spec_.use_bias) {
-    column_sums(dz, size_t(n) * positions_, size_t(filters_), scratch_, sums_.data());
+  if (spec_.use_bias && !relu_here) {
+    column_sums_blocked(dz, size_t(n) * positions_, size_t(filters_), block_sums_, sums_.data());
     for (int f = 0; f < filters_; ++f) params_[1].grad[f] = float(sums_[f]);
   }
   if (spec_.channels_first && dx) transpose_hwc_to_chw(dxin, dx, n, in_h_, in_w_, in_c_);

@@ -36,7 +36,10 @@ class Conv2DLayer : public Layer {
   FloatBuffer z_nhwc_;  // channels_first only: conv output before the transpose / dZ after it
   FloatBuffer z_;       // pre-activation in the output layout (non-linear activations)
   FloatBuffer dx_nhwc_; // channels_first only
-  std::vector<double> sums_, scratch_;
+  std::vector<double> sums_;
+  std::vector<float> block_sums_;
+  // NHWC with relu or linear: bias and activation applied in place on the product (no z_), see conv2d.cc.
+  bool in_place_epilogue_ = false;
   // forward() expanded the whole batch in one chunk: backward() reuses cols_ instead of expanding again.
   bool cols_hold_batch_ = false;
   // Few filters: products are computed transposed (filters as GEMM rows) into these, see conv2d.cc.
