@@ -136,6 +136,14 @@ void gather(const DataView& d, const int32_t* idx, int n, float* out) {
               out + size_t(i) * d.example_size);
 }
 
+// Starts loading the examples of the batch after this one (see cnn::prefetch_examples).
+void prefetch(const DataView& d, const int32_t* idx, int n) {
+  if (d.floats)
+    cnn::prefetch_examples(d.floats, d.example_size * sizeof(float), d.count, idx, n);
+  else
+    cnn::prefetch_examples(d.images, d.example_size, d.count, idx, n);
+}
+
 class TrainWorker : public Napi::AsyncProgressQueueWorker<TrainProgress> {
  public:
   TrainWorker(Napi::Env env, NetworkWrap* wrap, DataView data, const int32_t* order, size_t order_len, int batch_size,
@@ -172,6 +180,8 @@ class TrainWorker : public Napi::AsyncProgressQueueWorker<TrainProgress> {
         y[i] = data_.labels[idx];
       }
       gather(data_, order_ + start, n, x.data());
+      if (b + 1 < last_batch_ && start + n < order_len_)
+        prefetch(data_, order_ + start + n, int(std::min<size_t>(batch_size_, order_len_ - start - n)));
       cnn::BatchResult r = net.train_batch(x.data(), y.data(), n);
       state_.batches += 1;
       state_.seen += n;
@@ -207,6 +217,12 @@ class TrainWorker : public Napi::AsyncProgressQueueWorker<TrainProgress> {
         y[i] = data_.labels[idx];
       }
       if (n > 0) gather(data_, order_ + start + offset, n, x.data());
+      if (b + 1 < last_batch_ && start + global_n < order_len_) {
+        size_t next = start + global_n;
+        int next_n = int(std::min<size_t>(batch_size_, order_len_ - next));
+        int next_offset = rank * (next_n / ranks) + std::min(rank, next_n % ranks);
+        prefetch(data_, order_ + next + next_offset, next_n / ranks + (rank < next_n % ranks ? 1 : 0));
+      }
       cnn::BatchResult r = net.train_shard(x.data(), y.data(), n, cnn::Shard{global_n, offset, &sync});
       state_.batches += 1;
       state_.seen += r.count;

@@ -456,6 +456,16 @@ std::vector<std::vector<float>> Network::forward_all(const float* x) {
   return outs;
 }
 
+void prefetch_examples(const void* data, size_t example_bytes, size_t count, const int32_t* idx, int n) {
+  constexpr size_t kLine = 64;
+  const char* base = static_cast<const char*>(data);
+  for (int i = 0; i < n; ++i) {
+    if (idx[i] < 0 || size_t(idx[i]) >= count) continue;
+    const char* first = base + size_t(idx[i]) * example_bytes;
+    for (size_t at = 0; at < example_bytes; at += kLine) __builtin_prefetch(first + at, 0, 1);
+  }
+}
+
 void assemble_batch(const uint8_t* images, size_t example_size, const int32_t* idx, int n, float scale, float offset,
                     float* out) {
   parallel_for(size_t(n), 8, [&](size_t b, size_t e) {

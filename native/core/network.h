@@ -159,6 +159,11 @@ class Network {
   std::unique_ptr<Impl> impl_;
 };
 
+// Asks the CPU to start loading examples idx[0..n) of a dataset of `count` examples (indices outside it
+// are skipped): the training loop names the next batch's examples before running a step, so its
+// gather finds them in cache instead of waiting on memory for every shuffled example.
+void prefetch_examples(const void* data, size_t example_bytes, size_t count, const int32_t* idx, int n);
+
 // Gathers examples idx[0..n) of a uint8 dataset into a float batch: out = pixel * scale + offset.
 void assemble_batch(const uint8_t* images, size_t example_size, const int32_t* idx, int n, float scale,
                     float offset, float* out);

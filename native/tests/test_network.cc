@@ -318,3 +318,13 @@ TEST(network_set_learning_rate_equals_building_with_it) {
   EXPECT_THROWS(net.set_learning_rate(std::nan("")));
   EXPECT_EQ(net.spec().optimizer.learning_rate, toy_spec("sgd", 1).optimizer.learning_rate);
 }
+
+// prefetch_examples is only a hint, but it must skip indices outside the dataset rather than form
+// pointers past it (UBSan checks the arithmetic in CI's sanitizer build).
+TEST(network_prefetch_examples_skips_indices_outside_the_data) {
+  std::vector<uint8_t> data(10 * 100, 7);
+  int32_t idx[] = {0, 9, -1, 10, 2147483647, -2147483647 - 1, 5};
+  prefetch_examples(data.data(), 100, 10, idx, 7);
+  prefetch_examples(data.data(), 100, 10, idx, 0);
+  EXPECT_EQ(int(data[999]), 7);
+}
