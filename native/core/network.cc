@@ -5,6 +5,7 @@
 #include "core/network.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <new>
@@ -231,18 +232,22 @@ struct Network::Impl {
   }
 
   // An exponent of all ones is NaN or infinity; an integer max over the exponent bits vectorizes, where
-  // a loop of isfinite() with an early exit does not.
+  // a loop of isfinite() with an early exit does not. Large parameters are checked in parallel.
   bool gradients_finite() const {
-    uint32_t worst = 0;
+    std::atomic<bool> finite{true};
     for (const Param* p : params) {
       const float* g = p->grad.data();
-      for (size_t i = 0; i < p->grad.size(); ++i) {
-        uint32_t bits;
-        std::memcpy(&bits, g + i, sizeof bits);
-        worst = std::max(worst, bits & 0x7f800000u);
-      }
+      parallel_for(p->grad.size(), 16384, [&](size_t b, size_t e) {
+        uint32_t worst = 0;
+        for (size_t i = b; i < e; ++i) {
+          uint32_t bits;
+          std::memcpy(&bits, g + i, sizeof bits);
+          worst = std::max(worst, bits & 0x7f800000u);
+        }
+        if (worst == 0x7f800000u) finite.store(false, std::memory_order_relaxed);
+      });
     }
-    return worst != 0x7f800000u;
+    return finite.load();
   }
 
   // The step after backward (and, with several processes, after the gradients' sum): the penalty's

@@ -5,53 +5,9 @@
 
 #include "core/error.h"
 #include "core/parallel.h"
+#include "kernels/kernels.h"
 
 namespace cnn {
-
-namespace {
-
-// The Adam update over one range; a separate function with restrict pointers so the loop vectorizes.
-template <bool kAmsgrad>
-void adam_range(float* __restrict w, const float* __restrict g, float* __restrict m, float* __restrict v,
-                float* __restrict vhat, size_t n, float one_minus_b1, float one_minus_b2, float alpha, float eps) {
-  for (size_t i = 0; i < n; ++i) {
-    float mi = m[i] + (g[i] - m[i]) * one_minus_b1;
-    float vi = v[i] + (g[i] * g[i] - v[i]) * one_minus_b2;
-    m[i] = mi;
-    v[i] = vi;
-    if (kAmsgrad) {
-      vi = std::max(vhat[i], vi);
-      vhat[i] = vi;
-    }
-    w[i] -= alpha * mi / (std::sqrt(vi) + eps);
-  }
-}
-
-template <bool kCentered, bool kMomentum>
-void rmsprop_range(float* __restrict w, const float* __restrict g, float* __restrict vel, float* __restrict mom,
-                   float* __restrict avg, size_t n, float rho, float one_minus_rho, float lr, float momentum,
-                   float eps) {
-  for (size_t i = 0; i < n; ++i) {
-    float vi = rho * vel[i] + one_minus_rho * (g[i] * g[i]);
-    vel[i] = vi;
-    float denominator = vi;
-    if (kCentered) {
-      float ai = rho * avg[i] + one_minus_rho * g[i];
-      avg[i] = ai;
-      denominator -= ai * ai;
-    }
-    float increment = lr * g[i] / std::sqrt(denominator + eps);
-    if (kMomentum) {
-      float mi = momentum * mom[i] + increment;
-      mom[i] = mi;
-      w[i] -= mi;
-    } else {
-      w[i] -= increment;
-    }
-  }
-}
-
-}  // namespace
 
 Optimizer::Optimizer(const OptimizerSpec& spec) : spec_(spec) {
   const std::string& t = spec.type;
@@ -117,39 +73,27 @@ void Optimizer::update(float* w, const float* g, float* const* slot, size_t n, i
     }
     case Kind::rmsprop: {
       // Keras forms 1 - rho in double (a Python float) and casts once; so do we.
-      const float rho = float(spec_.rho), one_minus_rho = float(1.0 - spec_.rho);
+      const kernels::RmspropStep step{float(spec_.rho), float(1.0 - spec_.rho), lr, momentum, eps};
       float* vel = slot[0];
       float* mom = spec_.momentum > 0 ? slot[1] : nullptr;
       float* avg = spec_.centered ? slot[spec_.momentum > 0 ? 2 : 1] : nullptr;
       parallel_for(n, kGrain, [&](size_t b, size_t e) {
-        float* mb = mom ? mom + b : nullptr;
-        float* ab = avg ? avg + b : nullptr;
-        if (!mom && !avg)
-          rmsprop_range<false, false>(w + b, g + b, vel + b, mb, ab, e - b, rho, one_minus_rho, lr, momentum, eps);
-        else if (!avg)
-          rmsprop_range<false, true>(w + b, g + b, vel + b, mb, ab, e - b, rho, one_minus_rho, lr, momentum, eps);
-        else if (!mom)
-          rmsprop_range<true, false>(w + b, g + b, vel + b, mb, ab, e - b, rho, one_minus_rho, lr, momentum, eps);
-        else
-          rmsprop_range<true, true>(w + b, g + b, vel + b, mb, ab, e - b, rho, one_minus_rho, lr, momentum, eps);
+        kernels::rmsprop_update(w + b, g + b, vel + b, mom ? mom + b : nullptr, avg ? avg + b : nullptr, e - b, step);
       });
       break;
     }
     case Kind::adam:
     case Kind::adamw: {
       const float b1 = float(spec_.beta_1), b2 = float(spec_.beta_2);
-      const float one_minus_b1 = float(1.0 - spec_.beta_1), one_minus_b2 = float(1.0 - spec_.beta_2);
-      const double step = double(iterations + 1);
-      const float b1_power = float(std::pow(double(b1), step)), b2_power = float(std::pow(double(b2), step));
-      const float alpha = lr * std::sqrt(1.0f - b2_power) / (1.0f - b1_power);
+      const double t = double(iterations + 1);
+      const float b1_power = float(std::pow(double(b1), t)), b2_power = float(std::pow(double(b2), t));
+      const kernels::AdamStep step{float(1.0 - spec_.beta_1), float(1.0 - spec_.beta_2),
+                                   lr * std::sqrt(1.0f - b2_power) / (1.0f - b1_power), eps};
       float* m = slot[0];
       float* v = slot[1];
       float* vhat = spec_.amsgrad ? slot[2] : nullptr;
       parallel_for(n, kGrain, [&](size_t b, size_t e) {
-        if (vhat)
-          adam_range<true>(w + b, g + b, m + b, v + b, vhat + b, e - b, one_minus_b1, one_minus_b2, alpha, eps);
-        else
-          adam_range<false>(w + b, g + b, m + b, v + b, nullptr, e - b, one_minus_b1, one_minus_b2, alpha, eps);
+        kernels::adam_update(w + b, g + b, m + b, v + b, vhat ? vhat + b : nullptr, e - b, step);
       });
       break;
     }

@@ -159,6 +159,14 @@ void swish_forward(const float* z, float* y, size_t n) { table().swish_forward(z
 
 void swish_backward(const float* z, float* g, size_t n) { table().swish_backward(z, g, n); }
 
+void adam_update(float* w, const float* g, float* m, float* v, float* vhat, size_t n, const AdamStep& s) {
+  table().adam_update(w, g, m, v, vhat, n, s);
+}
+
+void rmsprop_update(float* w, const float* g, float* vel, float* mom, float* avg, size_t n, const RmspropStep& s) {
+  table().rmsprop_update(w, g, vel, mom, avg, n, s);
+}
+
 void select_isa_by_name(const std::string& name) {
   if (name == "scalar") return select_isa(Isa::scalar);
   if (name == "avx2") return select_isa(Isa::avx2);

@@ -17,6 +17,9 @@ struct KernelTable {
   void (*im2col_transposed)(const ConvGeometry&, const float*, float*, size_t, float*) = nullptr;
   void (*swish_forward)(const float*, float*, size_t) = nullptr;
   void (*swish_backward)(const float*, float*, size_t) = nullptr;
+  // The optimizer loops of impl/optimizer_loops.h, compiled for this ISA.
+  void (*adam_update)(float*, const float*, float*, float*, float*, size_t, const AdamStep&) = nullptr;
+  void (*rmsprop_update)(float*, const float*, float*, float*, float*, size_t, const RmspropStep&) = nullptr;
 };
 
 const KernelTable& table();

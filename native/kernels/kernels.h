@@ -77,4 +77,22 @@ void swish_backward(const float* z, float* g, size_t n);
 void swish_forward_ref(const float* z, float* y, size_t n);
 void swish_backward_ref(const float* z, float* g, size_t n);
 
+// ---- optimizer updates ---------------------------------------------------------------------------
+// Keras's Adam and RMSprop over n parameters, in place (core/optimizers.cc computes the step's
+// constants). Adam: m += (g - m)(1 - b1); v += (g^2 - v)(1 - b2); with vhat (amsgrad, else null)
+// vhat = max(vhat, v) replaces v; w -= alpha m / (sqrt(v) + eps). RMSprop: vel = rho vel + (1 - rho) g^2;
+// with avg (centered, else null) avg = rho avg + (1 - rho) g and the denominator is vel - avg^2;
+// inc = lr g / sqrt(denominator + eps); with mom (momentum > 0, else null) mom = momentum mom + inc and
+// w -= mom, else w -= inc. The dispatched versions equal the references bit for bit on every ISA.
+struct AdamStep {
+  float one_minus_beta_1, one_minus_beta_2, alpha, epsilon;
+};
+struct RmspropStep {
+  float rho, one_minus_rho, learning_rate, momentum, epsilon;
+};
+void adam_update(float* w, const float* g, float* m, float* v, float* vhat, size_t n, const AdamStep& s);
+void adam_update_ref(float* w, const float* g, float* m, float* v, float* vhat, size_t n, const AdamStep& s);
+void rmsprop_update(float* w, const float* g, float* vel, float* mom, float* avg, size_t n, const RmspropStep& s);
+void rmsprop_update_ref(float* w, const float* g, float* vel, float* mom, float* avg, size_t n, const RmspropStep& s);
+
 }  // namespace cnn::kernels

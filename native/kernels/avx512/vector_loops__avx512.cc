@@ -1,7 +1,9 @@
 // The loops of impl/vector_loops.h compiled with this folder's flags, registered for CNN_ISA=avx512.
-// They are tested against the plain references (maxpool_forward_ref, swish_*_ref, im2col_nhwc) under
+// They are tested against the plain references (maxpool_forward_ref, swish_*_ref, im2col_nhwc,
+// adam_update_ref, rmsprop_update_ref) under
 // every ISA in native/tests/test_vector_loops.cc.
 #include "kernels/dispatch.h"
+#include "kernels/impl/optimizer_loops.h"
 #include "kernels/impl/vector_loops.h"
 
 namespace cnn::kernels {
@@ -11,6 +13,8 @@ void fill_vector_loops_avx512(KernelTable& t) {
   t.im2col_transposed = im2col_transposed_loop;
   t.swish_forward = swish_forward_loop;
   t.swish_backward = swish_backward_loop;
+  t.adam_update = adam_update_loop;
+  t.rmsprop_update = rmsprop_update_loop;
 }
 
 }  // namespace cnn::kernels
