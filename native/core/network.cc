@@ -231,20 +231,21 @@ struct Network::Impl {
     }
   }
 
-  // An exponent of all ones is NaN or infinity; an integer max over the exponent bits vectorizes, where
-  // a loop of isfinite() with an early exit does not. Large parameters are checked in parallel.
+  // An exponent of all ones is NaN or infinity; OR-ing integer compares of the exponent bits vectorizes
+  // (with SSE2 too, which has no unsigned max), where a loop of isfinite() with an early exit does not.
+  // Large parameters are checked in parallel.
   bool gradients_finite() const {
     std::atomic<bool> finite{true};
     for (const Param* p : params) {
       const float* g = p->grad.data();
       parallel_for(p->grad.size(), 16384, [&](size_t b, size_t e) {
-        uint32_t worst = 0;
+        uint32_t bad = 0;
         for (size_t i = b; i < e; ++i) {
           uint32_t bits;
           std::memcpy(&bits, g + i, sizeof bits);
-          worst = std::max(worst, bits & 0x7f800000u);
+          bad |= uint32_t((bits & 0x7f800000u) == 0x7f800000u);
         }
-        if (worst == 0x7f800000u) finite.store(false, std::memory_order_relaxed);
+        if (bad) finite.store(false, std::memory_order_relaxed);
       });
     }
     return finite.load();

@@ -155,6 +155,16 @@ void im2col_transposed_nhwc(const ConvGeometry& g, const float* x, float* cols_t
   table().im2col_transposed(g, x, cols_t, ld, planes.data());
 }
 
+void conv_input_grad_direct(const ConvGeometry& g, int filters, const float* dz, const float* w, float* dx) {
+  CNN_CHECK(g.stride_h == 1 && g.stride_w == 1 && g.dil_h == 1 && g.dil_w == 1 && filters > 0,
+            "conv_input_grad_direct: needs stride 1, dilation 1 and at least one filter");
+  // The zero-bordered dz planes, here in baseline code like im2col_transposed_nhwc's.
+  thread_local std::vector<float> planes;
+  const size_t need = size_t(filters) * (size_t(g.out_h) + 2 * size_t(g.k_h - 1)) * (size_t(g.out_w) + 2 * size_t(g.k_w - 1));
+  if (planes.size() < need) planes.resize(need);
+  table().conv_input_grad_direct(g, filters, dz, w, dx, planes.data());
+}
+
 void swish_forward(const float* z, float* y, size_t n) { table().swish_forward(z, y, n); }
 
 void swish_backward(const float* z, float* g, size_t n) { table().swish_backward(z, g, n); }

@@ -17,6 +17,8 @@ struct KernelTable {
   void (*im2col_transposed)(const ConvGeometry&, const float*, float*, size_t, float*) = nullptr;
   void (*swish_forward)(const float*, float*, size_t) = nullptr;
   void (*swish_backward)(const float*, float*, size_t) = nullptr;
+  // impl/conv_input_grad_loops.h; the last argument is scratch (conv_input_grad_direct sizes it).
+  void (*conv_input_grad_direct)(const ConvGeometry&, int, const float*, const float*, float*, float*) = nullptr;
   // The optimizer loops of impl/optimizer_loops.h, compiled for this ISA.
   void (*adam_update)(float*, const float*, float*, float*, float*, size_t, const AdamStep&) = nullptr;
   void (*rmsprop_update)(float*, const float*, float*, float*, float*, size_t, const RmspropStep&) = nullptr;

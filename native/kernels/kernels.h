@@ -52,6 +52,14 @@ void im2col_transposed_nhwc(const ConvGeometry& g, const float* x, float* cols_t
 // dx [batch, in_h, in_w, in_c] is overwritten with the sum of every column entry that maps onto it.
 void col2im_nhwc(const ConvGeometry& g, const float* cols, float* dx);
 
+// Conv2D input gradient computed directly, for stride 1 and dilation 1 (checked): dx [batch, in_h,
+// in_w, in_c] is overwritten with sum over (ky, kx, f) of dz[b, iy + pad_top - ky, ix + pad_left - kx, f]
+// * w[((ky*k_w + kx)*in_c + c)*filters + f] over the dz positions inside the output; dz is [batch, out_h,
+// out_w, filters], w the (kh, kw, in, out) kernel. What col2im_nhwc(dZ W^T) gives, without the column
+// matrix: Conv2D uses it for few filters, where that product's K is the filter count.
+void conv_input_grad_direct(const ConvGeometry& g, int filters, const float* dz, const float* w, float* dx);
+void conv_input_grad_direct_ref(const ConvGeometry& g, int filters, const float* dz, const float* w, float* dx);
+
 // ---- pooling ----------------------------------------------------------------------------------
 struct PoolGeometry {
   int batch, in_h, in_w, c;

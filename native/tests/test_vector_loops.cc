@@ -141,3 +141,43 @@ TEST(vector_loops_optimizer_updates_equal_reference_bit_for_bit_under_every_isa)
       }
   }
 }
+
+// The direct Conv2D input gradient, as compiled for each ISA, against its one-product-at-a-time
+// reference and against what it replaces, col2im_nhwc(dZ W^T): valid and same padding, rows narrower
+// and wider than the 16-position block (and not a multiple of it), channel counts below, at and above
+// the 8-channel register block, non-square kernels, two batch items.
+TEST(vector_loops_conv_input_grad_direct_matches_reference_under_every_isa) {
+  IsaScope scope;
+  struct Case { int h, w, c, kh, kw, f; bool same; };
+  const Case cases[] = {{24, 24, 3, 5, 5, 6, false}, {28, 28, 1, 5, 5, 3, false}, {7, 5, 2, 3, 3, 3, true},
+                        {9, 17, 8, 3, 2, 4, true},   {6, 33, 10, 2, 3, 8, false}, {5, 16, 1, 1, 1, 1, false},
+                        {12, 20, 9, 5, 5, 5, true}};
+  for (const Case& k : cases) {
+    auto g = make_conv_geometry(2, k.h, k.w, k.c, k.kh, k.kw, 1, 1, 1, 1, k.same);
+    const size_t rows = size_t(2) * g.out_h * g.out_w, patch = size_t(k.kh) * k.kw * k.c;
+    auto dz = random_vec(rows * k.f, 31 + k.c);
+    auto w = random_vec(patch * k.f, 47 + k.f);
+    const size_t in_n = size_t(2) * k.h * k.w * k.c;
+    std::vector<float> want(in_n), via_cols(in_n, 0.0f), dcols(rows * patch);
+    conv_input_grad_direct_ref(g, k.f, dz.data(), w.data(), want.data());
+    for (size_t r = 0; r < rows; ++r)
+      for (size_t p = 0; p < patch; ++p) {
+        double s = 0;
+        for (int f = 0; f < k.f; ++f) s += double(dz[r * k.f + f]) * w[p * k.f + f];
+        dcols[r * patch + p] = float(s);
+      }
+    col2im_nhwc(g, dcols.data(), via_cols.data());
+    const std::string shape = std::to_string(k.h) + "x" + std::to_string(k.w) + "x" + std::to_string(k.c) + " k" +
+                              std::to_string(k.kh) + "x" + std::to_string(k.kw) + " f" + std::to_string(k.f);
+    EXPECT_ARRAYS_CLOSE(want.data(), via_cols.data(), in_n, 1e-5, 1e-5, "reference vs col2im " + shape);
+    for (Isa isa : cpu_isas()) {
+      select_isa(isa);
+      std::vector<float> dx(in_n, std::nanf(""));  // overwritten everywhere
+      conv_input_grad_direct(g, k.f, dz.data(), w.data(), dx.data());
+      EXPECT_ARRAYS_CLOSE(dx.data(), want.data(), in_n, 1e-5, 1e-5, std::string(isa_name(isa)) + " " + shape);
+    }
+  }
+  auto strided = make_conv_geometry(1, 8, 8, 1, 3, 3, 2, 2, 1, 1, false);
+  std::vector<float> dz(16, 1.0f), w(9, 1.0f), dx(64);
+  EXPECT_THROWS(conv_input_grad_direct(strided, 1, dz.data(), w.data(), dx.data()));
+}

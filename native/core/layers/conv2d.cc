@@ -37,15 +37,22 @@ namespace {
 constexpr size_t kSumBlockRows = 64;
 
 // sums[c] = sum over rows of a[r, c]: float sums over fixed blocks of rows, added in double, so the
-// inner loop vectorises and the result does not depend on the thread count.
+// inner loop vectorises and the result does not depend on the thread count. With few columns (3 or 6
+// filters) `group` rows are summed as one flat row of group * cols floats, which vectorises where a
+// 3-float row does not, and folded onto the columns per block.
 void column_sums_blocked(const float* a, size_t rows, size_t cols, std::vector<float>& block, double* sums) {
-  block.assign(cols, 0.0f);
+  const size_t group = std::max<size_t>(1, 64 / cols), width = group * cols;
+  block.assign(width, 0.0f);
   std::fill(sums, sums + cols, 0.0);
   float* acc = block.data();
-  for (size_t r0 = 0; r0 < rows; r0 += kSumBlockRows) {
-    for (size_t r = r0, r1 = std::min(rows, r0 + kSumBlockRows); r < r1; ++r)
+  for (size_t r0 = 0; r0 < rows; r0 += kSumBlockRows * group) {
+    const size_t r1 = std::min(rows, r0 + kSumBlockRows * group);
+    size_t r = r0;
+    for (; r + group <= r1; r += group)
+      for (size_t j = 0; j < width; ++j) acc[j] += a[r * cols + j];
+    for (; r < r1; ++r)
       for (size_t c = 0; c < cols; ++c) acc[c] += a[r * cols + c];
-    for (size_t c = 0; c < cols; ++c) sums[c] += acc[c], acc[c] = 0.0f;
+    for (size_t j = 0; j < width; ++j) sums[j % cols] += acc[j], acc[j] = 0.0f;
   }
 }
 
@@ -116,6 +123,10 @@ Conv2DLayer::Conv2DLayer(const LayerSpec& spec, int index, InitContext& init)
   // ReLU and linear in NHWC need no pre-activation buffer: the bias and ReLU are applied in place on
   // the product, and ReLU's backward reads its derivative from the output.
   in_place_epilogue_ = !spec.channels_first && (act_ == Activation::relu || act_ == Activation::linear);
+  // With few filters the input gradient's product dZ W^T has K = filters: computed directly instead,
+  // without the column matrix and col2im (stride 1, no dilation).
+  direct_input_grad_ = transposed_gemm_ && geo_.stride_h == 1 && geo_.stride_w == 1 && geo_.dil_h == 1 &&
+                       geo_.dil_w == 1;
 }
 
 int Conv2DLayer::chunk_examples() const {
@@ -126,7 +137,7 @@ int Conv2DLayer::chunk_examples() const {
 void Conv2DLayer::reserve(int max_batch) {
   size_t chunk = size_t(std::min(max_batch, chunk_examples()));
   cols_.resize(chunk * positions_ * patch_);
-  dcols_.resize(chunk * positions_ * patch_);
+  if (!direct_input_grad_) dcols_.resize(chunk * positions_ * patch_);
   if (transposed_gemm_) {
     zt_.resize(chunk * positions_ * size_t(filters_));
     dwt_.resize(patch_ * size_t(filters_));
@@ -248,7 +259,12 @@ void Conv2DLayer::backward(const float* x, const float* y, float* dy, float* dx,
     else
       kernels::sgemm(true, false, int(patch_), filters_, rows, 1.0f, cols_.data(), int(patch_), dzc, filters_,
                      first == 0 ? 0.0f : 1.0f, dw, filters_, pool);
-    if (dxin) {
+    if (dxin && direct_input_grad_) {
+      ThreadPool::global().run(count, [&](int i) {
+        kernels::conv_input_grad_direct(geo_, filters_, dzc + size_t(i) * out_size_, w,
+                                        dxin + size_t(first + i) * in_size_);
+      });
+    } else if (dxin) {
       kernels::sgemm(false, true, rows, int(patch_), filters_, 1.0f, dzc, filters_, w, filters_, 0.0f, dcols_.data(),
                      int(patch_), pool);
       ThreadPool::global().run(count, [&](int i) {

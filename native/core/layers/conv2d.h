@@ -40,6 +40,8 @@ class Conv2DLayer : public Layer {
   std::vector<float> block_sums_;
   // NHWC with relu or linear: bias and activation applied in place on the product (no z_), see conv2d.cc.
   bool in_place_epilogue_ = false;
+  // Few filters, stride 1, no dilation: kernels::conv_input_grad_direct gives dx (no dcols_, no col2im).
+  bool direct_input_grad_ = false;
   // forward() expanded the whole batch in one chunk: backward() reuses cols_ instead of expanding again.
   bool cols_hold_batch_ = false;
   // Few filters: products are computed transposed (filters as GEMM rows) into these, see conv2d.cc.

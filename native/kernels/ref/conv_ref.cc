@@ -144,4 +144,25 @@ void col2im_nhwc(const ConvGeometry& g, const float* cols, float* dx) {
   }
 }
 
+// The definition, one product at a time (the direct loops of impl/conv_input_grad_loops.h are tested
+// against it). Positions are computed in 64 bits; the geometry bounds them already.
+void conv_input_grad_direct_ref(const ConvGeometry& g, int filters, const float* dz, const float* w, float* dx) {
+  const size_t in_item = size_t(g.in_h) * g.in_w * g.in_c, out_item = size_t(g.out_h) * g.out_w * filters;
+  for (int b = 0; b < g.batch; ++b)
+    for (int iy = 0; iy < g.in_h; ++iy)
+      for (int ix = 0; ix < g.in_w; ++ix)
+        for (int c = 0; c < g.in_c; ++c) {
+          float sum = 0.0f;
+          for (int ky = 0; ky < g.k_h; ++ky)
+            for (int kx = 0; kx < g.k_w; ++kx) {
+              const int64_t oy = int64_t(iy) + g.pad_top - ky, ox = int64_t(ix) + g.pad_left - kx;
+              if (oy < 0 || oy >= g.out_h || ox < 0 || ox >= g.out_w) continue;
+              const float* d = dz + b * out_item + (size_t(oy) * g.out_w + size_t(ox)) * filters;
+              const float* wt = w + (size_t(ky * g.k_w + kx) * g.in_c + c) * filters;
+              for (int f = 0; f < filters; ++f) sum += d[f] * wt[f];
+            }
+          dx[b * in_item + (size_t(iy) * g.in_w + ix) * g.in_c + c] = sum;
+        }
+}
+
 }  // namespace cnn::kernels
