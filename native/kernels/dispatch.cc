@@ -165,6 +165,38 @@ void conv_input_grad_direct(const ConvGeometry& g, int filters, const float* dz,
   table().conv_input_grad_direct(g, filters, dz, w, dx, planes.data());
 }
 
+namespace {
+void check_direct(const ConvGeometry& g, int filters, const char* what) {
+  CNN_CHECK(g.stride_h == 1 && g.stride_w == 1 && g.dil_h == 1 && g.dil_w == 1 && filters >= 1 &&
+                filters <= kDirectMaxFilters,
+            std::string(what) + ": needs stride 1, dilation 1 and 1 to " + std::to_string(kDirectMaxFilters) + " filters");
+}
+
+// The zero-padded input planes of impl/conv_direct_loops.h: rows of out_w rounded up to 16, plus k_w - 1.
+size_t direct_x_planes_floats(const ConvGeometry& g) {
+  const size_t ow_pad = (size_t(g.out_w) + 15) / 16 * 16;
+  return size_t(g.in_c) * (size_t(g.out_h) + g.k_h - 1) * (ow_pad + g.k_w - 1);
+}
+}  // namespace
+
+void conv_forward_direct(const ConvGeometry& g, int filters, const float* x, const float* w, float* zt, size_t ld) {
+  check_direct(g, filters, "conv_forward_direct");
+  CNN_CHECK(ld >= size_t(g.batch) * g.out_h * g.out_w, "conv_forward_direct: ld is shorter than a row");
+  thread_local std::vector<float> xp;
+  if (xp.size() < direct_x_planes_floats(g)) xp.resize(direct_x_planes_floats(g));
+  table().conv_forward_direct(g, filters, x, w, zt, ld, xp.data());
+}
+
+void conv_weight_grad_direct(const ConvGeometry& g, int filters, const float* x, const float* dz, float* dw,
+                             bool accumulate) {
+  check_direct(g, filters, "conv_weight_grad_direct");
+  thread_local std::vector<float> xp, dzp;
+  if (xp.size() < direct_x_planes_floats(g)) xp.resize(direct_x_planes_floats(g));
+  const size_t dz_need = size_t(filters) * g.out_h * ((size_t(g.out_w) + 15) / 16 * 16);
+  if (dzp.size() < dz_need) dzp.resize(dz_need);
+  table().conv_weight_grad_direct(g, filters, x, dz, dw, accumulate, xp.data(), dzp.data());
+}
+
 void swish_forward(const float* z, float* y, size_t n) { table().swish_forward(z, y, n); }
 
 void swish_backward(const float* z, float* g, size_t n) { table().swish_backward(z, g, n); }

@@ -33,6 +33,9 @@ void transpose_chw_to_hwc(const float* src, float* dst, int n, int c, int h, int
   });
 }
 
+static_assert(Conv2DLayer::kTransposedFilterLimit <= kernels::kDirectMaxFilters,
+              "the direct loops must take every filter count the transposed path does");
+
 namespace {
 constexpr size_t kSumBlockRows = 64;
 
@@ -123,9 +126,10 @@ Conv2DLayer::Conv2DLayer(const LayerSpec& spec, int index, InitContext& init)
   // ReLU and linear in NHWC need no pre-activation buffer: the bias and ReLU are applied in place on
   // the product, and ReLU's backward reads its derivative from the output.
   in_place_epilogue_ = !spec.channels_first && (act_ == Activation::relu || act_ == Activation::linear);
-  // With few filters the input gradient's product dZ W^T has K = filters: computed directly instead,
-  // without the column matrix and col2im (stride 1, no dilation).
-  direct_input_grad_ = transposed_gemm_ && geo_.stride_h == 1 && geo_.stride_w == 1 && geo_.dil_h == 1 &&
+  // With few filters, stride 1 and no dilation there is no column matrix at all: the forward product,
+  // the weight gradient and the input gradient (whose GEMM would have K = filters, then col2im) are
+  // computed directly from the input (kernels::conv_*_direct).
+  direct_ = transposed_gemm_ && geo_.stride_h == 1 && geo_.stride_w == 1 && geo_.dil_h == 1 &&
                        geo_.dil_w == 1;
 }
 
@@ -136,12 +140,12 @@ int Conv2DLayer::chunk_examples() const {
 
 void Conv2DLayer::reserve(int max_batch) {
   size_t chunk = size_t(std::min(max_batch, chunk_examples()));
-  cols_.resize(chunk * positions_ * patch_);
-  if (!direct_input_grad_) dcols_.resize(chunk * positions_ * patch_);
-  if (transposed_gemm_) {
-    zt_.resize(chunk * positions_ * size_t(filters_));
-    dwt_.resize(patch_ * size_t(filters_));
+  if (!direct_) {
+    cols_.resize(chunk * positions_ * patch_);
+    dcols_.resize(chunk * positions_ * patch_);
   }
+  if (transposed_gemm_) zt_.resize(chunk * positions_ * size_t(filters_));
+  if (transposed_gemm_ && !direct_) dwt_.resize(patch_ * size_t(filters_));
   if (!in_place_epilogue_ && act_ != Activation::linear) z_.resize(size_t(max_batch) * out_size_);
   if (spec_.channels_first) {
     x_nhwc_.resize(size_t(max_batch) * in_size_);
@@ -181,12 +185,19 @@ void Conv2DLayer::forward(const float* x, float* y, int n, const RunContext&) {
   for (int first = 0; first < n; first += chunk) {
     int count = std::min(chunk, n - first);
     int rows = int(size_t(count) * positions_);
-    im2col_chunk(xin, first, count, cols_.data());
+    if (!direct_) im2col_chunk(xin, first, count, cols_.data());
     float* out = conv_out + size_t(first) * out_size_;
     if (transposed_gemm_) {
       // zt [F, rows] = W^T cols_t, then transposed into the NHWC output with the bias added on the way.
-      kernels::sgemm(true, false, filters_, rows, int(patch_), 1.0f, w, filters_, cols_.data(), rows, 0.0f,
-                     zt_.data(), rows, pool);
+      if (direct_) {
+        ThreadPool::global().run(count, [&](int i) {
+          kernels::conv_forward_direct(geo_, filters_, xin + size_t(first + i) * in_size_, w,
+                                       zt_.data() + size_t(i) * positions_, size_t(rows));
+        });
+      } else {
+        kernels::sgemm(true, false, filters_, rows, int(patch_), 1.0f, w, filters_, cols_.data(), rows, 0.0f,
+                       zt_.data(), rows, pool);
+      }
       const float* zt = zt_.data();
       const int f_count = filters_;
       parallel_for(size_t(rows), 1024, [&](size_t r0, size_t r1) {
@@ -250,6 +261,17 @@ void Conv2DLayer::backward(const float* x, const float* y, float* dy, float* dx,
     int count = std::min(chunk, n - first);
     int rows = int(size_t(count) * positions_);
     const float* dzc = dz + size_t(first) * out_size_;
+    if (direct_) {
+      kernels::ConvGeometry chunk_geo = geo_;
+      chunk_geo.batch = count;
+      kernels::conv_weight_grad_direct(chunk_geo, filters_, xin + size_t(first) * in_size_, dzc, dw, first != 0);
+      if (dxin)
+        ThreadPool::global().run(count, [&](int i) {
+          kernels::conv_input_grad_direct(geo_, filters_, dzc + size_t(i) * out_size_, w,
+                                          dxin + size_t(first + i) * in_size_);
+        });
+      continue;
+    }
     // backward() always follows the forward() of the same batch, so a one-chunk expansion is still there.
     if (!(cols_hold_batch_ && cols_batch_ == n)) im2col_chunk(xin, first, count, cols_.data());
     // dW (+)= cols^T dZ: chunks accumulate in a fixed order. Few filters: dW^T (+)= dZ^T cols_t^T instead.
@@ -259,12 +281,7 @@ void Conv2DLayer::backward(const float* x, const float* y, float* dy, float* dx,
     else
       kernels::sgemm(true, false, int(patch_), filters_, rows, 1.0f, cols_.data(), int(patch_), dzc, filters_,
                      first == 0 ? 0.0f : 1.0f, dw, filters_, pool);
-    if (dxin && direct_input_grad_) {
-      ThreadPool::global().run(count, [&](int i) {
-        kernels::conv_input_grad_direct(geo_, filters_, dzc + size_t(i) * out_size_, w,
-                                        dxin + size_t(first + i) * in_size_);
-      });
-    } else if (dxin) {
+    if (dxin) {
       kernels::sgemm(false, true, rows, int(patch_), filters_, 1.0f, dzc, filters_, w, filters_, 0.0f, dcols_.data(),
                      int(patch_), pool);
       ThreadPool::global().run(count, [&](int i) {
@@ -273,7 +290,7 @@ void Conv2DLayer::backward(const float* x, const float* y, float* dy, float* dx,
       });
     }
   }
-  if (transposed_gemm_)
+  if (transposed_gemm_ && !direct_)
     for (size_t k = 0; k < patch_; ++k)
       for (int f = 0; f < filters_; ++f) dw[k * filters_ + f] = dwt_[size_t(f) * patch_ + k];
   if (spec_.use_bias && !relu_here) {

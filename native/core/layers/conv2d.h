@@ -1,5 +1,6 @@
 // Conv2D as im2col + GEMM: cols [rows, KH*KW*C] x kernel [KH*KW*C, F] (Keras's (kh, kw, in, out) layout
-// read as a matrix). The batch is processed in chunks so the column buffer stays under kColumnBudget
+// read as a matrix); with at most 8 filters, stride 1 and no dilation, directly without a column matrix
+// (kernels::conv_*_direct). The batch is processed in chunks so the column buffer stays under kColumnBudget
 // floats whatever the batch size. channels_first transposes (C,H,W) <-> (H,W,C) at the layer boundary;
 // the activation runs in the output's own layout (softmax over its last axis, as Keras does).
 #pragma once
@@ -40,8 +41,8 @@ class Conv2DLayer : public Layer {
   std::vector<float> block_sums_;
   // NHWC with relu or linear: bias and activation applied in place on the product (no z_), see conv2d.cc.
   bool in_place_epilogue_ = false;
-  // Few filters, stride 1, no dilation: kernels::conv_input_grad_direct gives dx (no dcols_, no col2im).
-  bool direct_input_grad_ = false;
+  // Few filters, stride 1, no dilation: the kernels::conv_*_direct loops, no cols_ or dcols_ (conv2d.cc).
+  bool direct_ = false;
   // forward() expanded the whole batch in one chunk: backward() reuses cols_ instead of expanding again.
   bool cols_hold_batch_ = false;
   // Few filters: products are computed transposed (filters as GEMM rows) into these, see conv2d.cc.

@@ -21,6 +21,9 @@
 
 namespace cnn::kernels {
 
+// Internal linkage: every ISA's file instantiates these templates with its own flags, and inline
+// functions of one name would be merged by the linker into whichever ISA's copy came first.
+namespace {
 namespace input_grad_detail {
 
 constexpr int kLanes = 16;
@@ -101,6 +104,7 @@ inline void rows_for_block(const Frame& fr, const float* planes, const float* w,
 }
 
 }  // namespace input_grad_detail
+}  // namespace
 
 static void sconv_input_grad_direct_loop(const ConvGeometry& g, int filters, const float* dz, const float* w,
                                          float* dx, float* planes) {

@@ -165,4 +165,44 @@ void conv_input_grad_direct_ref(const ConvGeometry& g, int filters, const float*
         }
 }
 
+void conv_forward_direct_ref(const ConvGeometry& g, int filters, const float* x, const float* w, float* zt, size_t ld) {
+  const size_t in_item = size_t(g.in_h) * g.in_w * g.in_c, positions = size_t(g.out_h) * g.out_w;
+  for (int b = 0; b < g.batch; ++b)
+    for (int oy = 0; oy < g.out_h; ++oy)
+      for (int ox = 0; ox < g.out_w; ++ox)
+        for (int f = 0; f < filters; ++f) {
+          float sum = 0.0f;
+          for (int ky = 0; ky < g.k_h; ++ky)
+            for (int kx = 0; kx < g.k_w; ++kx) {
+              const int64_t iy = int64_t(oy) + ky - g.pad_top, ix = int64_t(ox) + kx - g.pad_left;
+              if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) continue;
+              for (int c = 0; c < g.in_c; ++c)
+                sum += x[b * in_item + (size_t(iy) * g.in_w + size_t(ix)) * g.in_c + c] *
+                       w[(size_t(ky * g.k_w + kx) * g.in_c + c) * filters + f];
+            }
+          zt[size_t(f) * ld + b * positions + size_t(oy) * g.out_w + ox] = sum;
+        }
+}
+
+void conv_weight_grad_direct_ref(const ConvGeometry& g, int filters, const float* x, const float* dz, float* dw,
+                                 bool accumulate) {
+  const size_t in_item = size_t(g.in_h) * g.in_w * g.in_c, positions = size_t(g.out_h) * g.out_w;
+  for (int ky = 0; ky < g.k_h; ++ky)
+    for (int kx = 0; kx < g.k_w; ++kx)
+      for (int c = 0; c < g.in_c; ++c)
+        for (int f = 0; f < filters; ++f) {
+          float sum = 0.0f;
+          for (int b = 0; b < g.batch; ++b)
+            for (int oy = 0; oy < g.out_h; ++oy)
+              for (int ox = 0; ox < g.out_w; ++ox) {
+                const int64_t iy = int64_t(oy) + ky - g.pad_top, ix = int64_t(ox) + kx - g.pad_left;
+                if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) continue;
+                sum += x[b * in_item + (size_t(iy) * g.in_w + size_t(ix)) * g.in_c + c] *
+                       dz[b * positions * filters + (size_t(oy) * g.out_w + ox) * filters + f];
+              }
+          float& out = dw[(size_t(ky * g.k_w + kx) * g.in_c + c) * filters + f];
+          out = (accumulate ? out : 0.0f) + sum;
+        }
+}
+
 }  // namespace cnn::kernels

@@ -1,0 +1,189 @@
+// sconv_forward_direct and sconv_weight_grad_direct: the forward product and the weight gradient of a
+// stride-1, undilated Conv2D with few filters, computed directly from zero-padded input planes instead
+// of through a column matrix (im2col, then a GEMM whose M is the filter count). One source, compiled
+// once per ISA (ref/, avx2/, avx512/ with their folders' flags) and dispatched through the kernel table.
+//
+// Contracts (kernels.h): x [batch, H, W, C] and dz [batch, OH, OW, F] are NHWC, w and dw are Keras's
+// (kh, kw, in, out) kernel, tap t = (ky*KW + kx)*C + c.
+//   forward:      zt[f*ld + b*OH*OW + oy*OW + ox] = sum_t x[b, oy+ky-pt, ox+kx-pl, c] * w[t*F + f]
+//                 (the filters-as-rows layout Conv2D transposes into NHWC with its bias)
+//   weight grad:  dw[t*F + f] (+)= sum over b, oy, ox of x[b, oy+ky-pt, ox+kx-pl, c] * dz[b, oy, ox, f]
+//                 (overwritten, or added to with accumulate; examples summed in order)
+// Padded cells read 0. `xp` is scratch of C * (OH + KH - 1) * xp_pitch floats, `dzp` of F * OH * ow_pad.
+//
+// Method: x is copied into C zero-padded planes whose rows are ow_pad + KW - 1 long (ow_pad = OW
+// rounded up to 16), so a 16-position block at any tap reads in bounds. Forward: per block of 16
+// output positions, the F sums (F <= 8: 8 zmm, 16 ymm, or 32 xmm that the baseline build spills) stay
+// in registers over every tap, one load of x per tap shared by the filters; the last block of a row
+// stores only its real positions. Weight gradient: dz is copied into F planes of ow_pad columns, zero
+// past OW, and per tap the F sums run over every row and block (one x load and F dz loads per F
+// multiply-adds), then are reduced across lanes into dw.
+#pragma once
+#include <cstddef>
+
+#include "kernels/kernels.h"
+
+namespace cnn::kernels {
+
+// Internal linkage: every ISA's file instantiates these templates with its own flags, and inline
+// functions of one name would be merged by the linker into whichever ISA's copy came first.
+namespace {
+namespace direct_detail {
+
+constexpr int kLanes = 16;
+// See impl/conv_input_grad_loops.h: explicit vectors, because plain loops over acc[F][16] vectorised
+// across the wrong axis.
+typedef float Lanes __attribute__((vector_size(kLanes * sizeof(float))));
+inline void load_lanes(Lanes& v, const float* p) { __builtin_memcpy(&v, p, sizeof v); }
+
+struct Planes {
+  int hp, pitch;  // padded rows per plane and floats per padded row
+  size_t size;    // floats per plane
+};
+
+inline Planes x_planes_frame(const ConvGeometry& g) {
+  const int ow_pad = (g.out_w + kLanes - 1) / kLanes * kLanes;
+  Planes p{g.out_h + g.k_h - 1, ow_pad + g.k_w - 1, 0};
+  p.size = size_t(p.hp) * p.pitch;
+  return p;
+}
+
+// xp[c][py][px] = x[py - pt, px - pl, c] inside the image, else 0, for one batch item.
+inline void fill_x_planes(const ConvGeometry& g, const Planes& p, const float* x, float* xp) {
+  for (size_t i = 0; i < p.size * g.in_c; ++i) xp[i] = 0.0f;
+  for (int iy = 0; iy < g.in_h; ++iy) {
+    const int py = iy + g.pad_top;
+    if (py >= p.hp) break;  // rows only "same" padding's far side would need
+    for (int ix = 0; ix < g.in_w; ++ix) {
+      const int px = ix + g.pad_left;
+      if (px >= p.pitch) break;
+      const float* src = x + (size_t(iy) * g.in_w + ix) * g.in_c;
+      float* dst = xp + size_t(py) * p.pitch + px;
+      for (int c = 0; c < g.in_c; ++c) dst[c * p.size] = src[c];
+    }
+  }
+}
+
+template <int F>
+inline void forward_item(const ConvGeometry& g, const Planes& p, const float* xp, const float* w, float* zt,
+                         size_t ld) {
+  const int taps_c = g.in_c;
+  for (int oy = 0; oy < g.out_h; ++oy)
+    for (int ox0 = 0; ox0 < g.out_w; ox0 += kLanes) {
+      Lanes acc[F];
+      for (int f = 0; f < F; ++f) acc[f] = Lanes{};
+      for (int c = 0; c < taps_c; ++c)
+        for (int ky = 0; ky < g.k_h; ++ky) {
+          const float* xrow = xp + c * p.size + size_t(oy + ky) * p.pitch + ox0;
+          for (int kx = 0; kx < g.k_w; ++kx) {
+            Lanes xv;
+            load_lanes(xv, xrow + kx);
+            const float* wt = w + (size_t(ky * g.k_w + kx) * taps_c + c) * F;
+            for (int f = 0; f < F; ++f) acc[f] += wt[f] * xv;
+          }
+        }
+      const int real = g.out_w - ox0 < kLanes ? g.out_w - ox0 : kLanes;
+      for (int f = 0; f < F; ++f) {
+        float* out = zt + size_t(f) * ld + size_t(oy) * g.out_w + ox0;
+        if (real == kLanes)
+          __builtin_memcpy(out, &acc[f], sizeof(Lanes));
+        else
+          for (int l = 0; l < real; ++l) out[l] = acc[f][l];
+      }
+    }
+}
+
+template <int F>
+inline void weight_grad_item(const ConvGeometry& g, const Planes& p, const float* xp, const float* dzp, int ow_pad,
+                             float* dw) {
+  const size_t dz_plane = size_t(g.out_h) * ow_pad;
+  for (int c = 0; c < g.in_c; ++c)
+    for (int ky = 0; ky < g.k_h; ++ky)
+      for (int kx = 0; kx < g.k_w; ++kx) {
+        Lanes acc[F];
+        for (int f = 0; f < F; ++f) acc[f] = Lanes{};
+        for (int oy = 0; oy < g.out_h; ++oy) {
+          const float* xrow = xp + c * p.size + size_t(oy + ky) * p.pitch + kx;
+          const float* drow = dzp + size_t(oy) * ow_pad;
+          for (int ox0 = 0; ox0 < ow_pad; ox0 += kLanes) {
+            Lanes xv;
+            load_lanes(xv, xrow + ox0);
+            for (int f = 0; f < F; ++f) {
+              Lanes dv;
+              load_lanes(dv, drow + f * dz_plane + ox0);
+              acc[f] += xv * dv;
+            }
+          }
+        }
+        float* out = dw + (size_t(ky * g.k_w + kx) * g.in_c + c) * F;
+        for (int f = 0; f < F; ++f) {
+          float s = 0.0f;
+          for (int l = 0; l < kLanes; ++l) s += acc[f][l];
+          out[f] += s;
+        }
+      }
+}
+
+template <int F>
+inline void forward_all(const ConvGeometry& g, const float* x, const float* w, float* zt, size_t ld, float* xp) {
+  const Planes p = x_planes_frame(g);
+  const size_t in_item = size_t(g.in_h) * g.in_w * g.in_c, positions = size_t(g.out_h) * g.out_w;
+  for (int b = 0; b < g.batch; ++b) {
+    fill_x_planes(g, p, x + b * in_item, xp);
+    forward_item<F>(g, p, xp, w, zt + b * positions, ld);
+  }
+}
+
+template <int F>
+inline void weight_grad_all(const ConvGeometry& g, const float* x, const float* dz, float* dw, float* xp, float* dzp) {
+  const Planes p = x_planes_frame(g);
+  const int ow_pad = p.pitch - g.k_w + 1;
+  const size_t in_item = size_t(g.in_h) * g.in_w * g.in_c, positions = size_t(g.out_h) * g.out_w;
+  const size_t dz_plane = size_t(g.out_h) * ow_pad;
+  for (size_t i = 0; i < dz_plane * F; ++i) dzp[i] = 0.0f;
+  for (int b = 0; b < g.batch; ++b) {
+    fill_x_planes(g, p, x + b * in_item, xp);
+    const float* dzb = dz + b * positions * F;
+    for (int oy = 0; oy < g.out_h; ++oy)
+      for (int ox = 0; ox < g.out_w; ++ox)
+        for (int f = 0; f < F; ++f) dzp[f * dz_plane + size_t(oy) * ow_pad + ox] = dzb[(size_t(oy) * g.out_w + ox) * F + f];
+    weight_grad_item<F>(g, p, xp, dzp, ow_pad, dw);
+  }
+}
+
+}  // namespace direct_detail
+}  // namespace
+
+static void sconv_forward_direct_loop(const ConvGeometry& g, int filters, const float* x, const float* w, float* zt,
+                                      size_t ld, float* xp) {
+  using namespace direct_detail;
+  switch (filters) {
+    case 1: forward_all<1>(g, x, w, zt, ld, xp); break;
+    case 2: forward_all<2>(g, x, w, zt, ld, xp); break;
+    case 3: forward_all<3>(g, x, w, zt, ld, xp); break;
+    case 4: forward_all<4>(g, x, w, zt, ld, xp); break;
+    case 5: forward_all<5>(g, x, w, zt, ld, xp); break;
+    case 6: forward_all<6>(g, x, w, zt, ld, xp); break;
+    case 7: forward_all<7>(g, x, w, zt, ld, xp); break;
+    default: forward_all<8>(g, x, w, zt, ld, xp); break;
+  }
+}
+
+static void sconv_weight_grad_direct_loop(const ConvGeometry& g, int filters, const float* x, const float* dz,
+                                          float* dw, bool accumulate, float* xp, float* dzp) {
+  using namespace direct_detail;
+  if (!accumulate)
+    for (size_t i = 0, n = size_t(g.k_h) * g.k_w * g.in_c * filters; i < n; ++i) dw[i] = 0.0f;
+  switch (filters) {
+    case 1: weight_grad_all<1>(g, x, dz, dw, xp, dzp); break;
+    case 2: weight_grad_all<2>(g, x, dz, dw, xp, dzp); break;
+    case 3: weight_grad_all<3>(g, x, dz, dw, xp, dzp); break;
+    case 4: weight_grad_all<4>(g, x, dz, dw, xp, dzp); break;
+    case 5: weight_grad_all<5>(g, x, dz, dw, xp, dzp); break;
+    case 6: weight_grad_all<6>(g, x, dz, dw, xp, dzp); break;
+    case 7: weight_grad_all<7>(g, x, dz, dw, xp, dzp); break;
+    default: weight_grad_all<8>(g, x, dz, dw, xp, dzp); break;
+  }
+}
+
+}  // namespace cnn::kernels
