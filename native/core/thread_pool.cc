@@ -42,7 +42,11 @@ struct ThreadPool::Impl {
   const std::function<void(int)>* job = nullptr;
   int tasks = 0;
   std::atomic<int> next{0};
-  bool pinned = false;  // task t on thread t % threads (run_pinned) instead of handed out in turn
+  // run_pinned: task t is first offered to thread t % threads; a thread done with its own tasks takes
+  // the others' not yet started ones, last first (claimed[t] says which are taken).
+  static constexpr int kMaxPinnedTasks = 64;
+  bool pinned = false;
+  std::atomic<bool> claimed[kMaxPinnedTasks];
   std::atomic<int> active{0};  // workers still inside the current job
   std::atomic<uint64_t> generation{0};
   std::atomic<bool> stop{false};
@@ -50,31 +54,29 @@ struct ThreadPool::Impl {
   std::exception_ptr error;  // the first task failure of the current job (guarded by mu)
 
   // Runs tasks until none are left; a failing task stops the handing out and is rethrown by run().
-  // Pinned: thread index i (the caller is 0) runs tasks i, i + threads, ...
+  // Pinned: thread index i (the caller is 0) runs tasks i, i + threads, ..., then any left unclaimed.
+  void run_task(int t) {
+    try {
+      (*job)(t);
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(mu);
+      if (!error) error = std::current_exception();
+      next.store(tasks);
+    }
+  }
+
   void work_on_job(int thread_index) {
     if (pinned) {
-      for (int t = thread_index; t < tasks; t += threads) {
-        if (next.load(std::memory_order_relaxed) >= tasks) break;  // a task failed
-        try {
-          (*job)(t);
-        } catch (...) {
-          std::lock_guard<std::mutex> lock(mu);
-          if (!error) error = std::current_exception();
-          next.store(tasks);
-        }
-      }
+      for (int t = thread_index; t < tasks && next.load(std::memory_order_relaxed) < tasks; t += threads)
+        if (!claimed[t].exchange(true, std::memory_order_acq_rel)) run_task(t);
+      for (int t = tasks - 1; t >= 0 && next.load(std::memory_order_relaxed) < tasks; --t)
+        if (!claimed[t].exchange(true, std::memory_order_acq_rel)) run_task(t);
       return;
     }
     for (;;) {
       int t = next.fetch_add(1);
       if (t >= tasks) break;
-      try {
-        (*job)(t);
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(mu);
-        if (!error) error = std::current_exception();
-        next.store(tasks);
-      }
+      run_task(t);
     }
   }
 
@@ -120,7 +122,9 @@ ThreadPool::~ThreadPool() {
 int ThreadPool::size() const { return impl_->threads; }
 
 void ThreadPool::run(int tasks, const std::function<void(int task)>& fn) { run_job(tasks, fn, false); }
-void ThreadPool::run_pinned(int tasks, const std::function<void(int task)>& fn) { run_job(tasks, fn, true); }
+void ThreadPool::run_pinned(int tasks, const std::function<void(int task)>& fn) {
+  run_job(tasks, fn, tasks <= Impl::kMaxPinnedTasks);
+}
 
 void ThreadPool::run_job(int tasks, const std::function<void(int task)>& fn, bool pinned) {
   if (tasks <= 0) return;
@@ -134,6 +138,8 @@ void ThreadPool::run_job(int tasks, const std::function<void(int task)>& fn, boo
     impl_->job = &fn;
     impl_->tasks = tasks;
     impl_->pinned = pinned;
+    if (pinned)
+      for (int t = 0; t < tasks; ++t) impl_->claimed[t].store(false, std::memory_order_relaxed);
     impl_->next.store(0);
     impl_->active.store(int(impl_->workers.size()));
     impl_->error = nullptr;
