@@ -34,39 +34,80 @@ size_t block_rows(size_t rows) {
 }
 }  // namespace
 
+// Each block of rows sums into its own double partials, in float over groups of kFloatRows rows first
+// (float adds vectorise four to sixteen wide, double conversions two): a group's float error is that
+// of 16 terms. The partials are added in block order. `row` fills the group's float sums for one row.
+namespace {
+constexpr size_t kFloatRows = 16;
+
+template <typename RowFn>
+void blocked_sums(size_t rows, size_t cols, bool second, std::vector<double>& scratch, double* s1, double* s2,
+                  const RowFn& row) {
+  std::fill(s1, s1 + cols, 0.0);
+  if (second) std::fill(s2, s2 + cols, 0.0);
+  if (rows == 0) return;
+  size_t per = block_rows(rows);
+  size_t blocks = (rows + per - 1) / per;
+  size_t width = second ? 2 * cols : cols;
+  if (scratch.size() < blocks * width) scratch.resize(blocks * width);
+  ThreadPool::global().run(int(blocks), [&](int blk) {
+    thread_local std::vector<float> group;
+    if (group.size() < width) group.resize(width);
+    double* p = scratch.data() + size_t(blk) * width;
+    std::fill(p, p + width, 0.0);
+    size_t r0 = size_t(blk) * per, r1 = std::min(rows, r0 + per);
+    for (size_t g0 = r0; g0 < r1; g0 += kFloatRows) {
+      float* f = group.data();
+      std::fill(f, f + width, 0.0f);
+      for (size_t r = g0, g1 = std::min(r1, g0 + kFloatRows); r < g1; ++r) row(r, f, f + cols);
+      for (size_t c = 0; c < width; ++c) p[c] += f[c];
+    }
+  });
+  for (size_t blk = 0; blk < blocks; ++blk) {
+    const double* p = scratch.data() + blk * width;
+    for (size_t c = 0; c < cols; ++c) s1[c] += p[c];
+    if (second)
+      for (size_t c = 0; c < cols; ++c) s2[c] += p[cols + c];
+  }
+}
+}  // namespace
+
 void column_sums(const float* a, size_t rows, size_t cols, std::vector<double>& scratch, double* out) {
-  column_sums2(a, nullptr, rows, cols, scratch, out, nullptr);
+  blocked_sums(rows, cols, false, scratch, out, nullptr, [&](size_t r, float* f1, float*) {
+    const float* ar = a + r * cols;
+    for (size_t c = 0; c < cols; ++c) f1[c] += ar[c];
+  });
 }
 
 void column_sums2(const float* a, const float* b, size_t rows, size_t cols, std::vector<double>& scratch,
                   double* s1, double* s2) {
-  std::fill(s1, s1 + cols, 0.0);
-  if (s2) std::fill(s2, s2 + cols, 0.0);
-  if (rows == 0) return;
-  size_t per = block_rows(rows);
-  size_t blocks = (rows + per - 1) / per;
-  size_t width = s2 ? 2 * cols : cols;
-  if (scratch.size() < blocks * width) scratch.resize(blocks * width);
-  ThreadPool::global().run(int(blocks), [&](int blk) {
-    double* p1 = scratch.data() + size_t(blk) * width;
-    double* p2 = p1 + cols;
-    std::fill(p1, p1 + width, 0.0);
-    size_t r0 = size_t(blk) * per, r1 = std::min(rows, r0 + per);
-    for (size_t r = r0; r < r1; ++r) {
-      const float* ar = a + r * cols;
-      for (size_t c = 0; c < cols; ++c) p1[c] += ar[c];
-      if (s2) {
-        const float* br = b + r * cols;
-        for (size_t c = 0; c < cols; ++c) p2[c] += double(ar[c]) * br[c];
-      }
+  if (!s2) return column_sums(a, rows, cols, scratch, s1);
+  blocked_sums(rows, cols, true, scratch, s1, s2, [&](size_t r, float* f1, float* f2) {
+    const float* ar = a + r * cols;
+    const float* br = b + r * cols;
+    for (size_t c = 0; c < cols; ++c) {
+      f1[c] += ar[c];
+      f2[c] += ar[c] * br[c];
     }
   });
-  for (size_t blk = 0; blk < blocks; ++blk) {
-    const double* p1 = scratch.data() + blk * width;
-    for (size_t c = 0; c < cols; ++c) s1[c] += p1[c];
-    if (s2)
-      for (size_t c = 0; c < cols; ++c) s2[c] += p1[cols + c];
-  }
+}
+
+void center_columns(const float* x, size_t rows, size_t cols, const double* mean, float* out,
+                    std::vector<double>& scratch, double* squares) {
+  thread_local std::vector<float> mean_f;
+  mean_f.assign(mean, mean + cols);
+  const float* m = mean_f.data();
+  thread_local std::vector<double> unused;
+  unused.resize(cols);
+  blocked_sums(rows, cols, true, scratch, unused.data(), squares, [&](size_t r, float*, float* f2) {
+    const float* xr = x + r * cols;
+    float* o = out + r * cols;
+    for (size_t c = 0; c < cols; ++c) {
+      const float d = xr[c] - m[c];
+      o[c] = d;
+      f2[c] += d * d;
+    }
+  });
 }
 
 }  // namespace cnn

@@ -27,6 +27,7 @@ BatchNormLayer::BatchNormLayer(const LayerSpec& spec, int index, InitContext& in
   moving_mean_ = add("moving_mean", false, zeros);
   moving_var_ = add("moving_variance", false, ones);
   inference_affine_.assign(2 * size_t(channels_), 0.0f);
+  pass_factors_.assign(3 * size_t(channels_), 0.0f);
   for (auto* v : {&batch_mean_, &batch_var_, &rstd_, &s1_, &s2_}) v->assign(size_t(channels_), 0.0);
 }
 
@@ -39,22 +40,28 @@ void BatchNormLayer::forward(const float* x, float* y, int n, const RunContext& 
   if (ctx.training) {
     column_sums(x, rows, C, scratch_, s1_.data());
     for (size_t c = 0; c < C; ++c) batch_mean_[c] = s1_[c] / double(rows);
-    // Centre first, then square: no cancellation when the mean is large.
-    parallel_for(rows, 256, [&](size_t r0, size_t r1) {
-      for (size_t r = r0; r < r1; ++r)
-        for (size_t c = 0; c < C; ++c) xhat_[r * C + c] = float(x[r * C + c] - batch_mean_[c]);
-    });
-    column_sums2(xhat_.data(), xhat_.data(), rows, C, scratch_, s1_.data(), s2_.data());
+    // Centre first, then square: no cancellation when the mean is large. One pass for both.
+    center_columns(x, rows, C, batch_mean_.data(), xhat_.data(), scratch_, s2_.data());
     for (size_t c = 0; c < C; ++c) {
       batch_var_[c] = s2_[c] / double(rows);
       rstd_[c] = 1.0 / std::sqrt(batch_var_[c] + spec_.epsilon);
     }
+    // Per-channel factors in float, so the pass over the activations vectorises.
+    float* scale = pass_factors_.data();
+    float* g = scale + C;
+    float* shift = g + C;
+    for (size_t c = 0; c < C; ++c) {
+      scale[c] = float(rstd_[c]);
+      g[c] = gamma ? gamma[c] : 1.0f;
+      shift[c] = beta ? beta[c] : 0.0f;
+    }
+    float* xh = xhat_.data();
     parallel_for(rows, 256, [&](size_t r0, size_t r1) {
       for (size_t r = r0; r < r1; ++r)
         for (size_t c = 0; c < C; ++c) {
-          float h = float(xhat_[r * C + c] * rstd_[c]);
-          xhat_[r * C + c] = h;
-          y[r * C + c] = h * (gamma ? gamma[c] : 1.0f) + (beta ? beta[c] : 0.0f);
+          const float h = xh[r * C + c] * scale[c];
+          xh[r * C + c] = h;
+          y[r * C + c] = h * g[c] + shift[c];
         }
     });
     pending_ = true;
@@ -84,15 +91,22 @@ void BatchNormLayer::backward(const float*, const float*, float* dy, float* dx, 
     for (size_t c = 0; c < C; ++c) params_[beta_].grad[c] = float(s1_[c]);
   if (!dx) return;
   const float* gamma = gamma_ >= 0 ? param_value(size_t(gamma_)) : nullptr;
-  // dx = gamma * rstd * (dy - (sum dy + xhat * sum dy*xhat) / N)
-  double inv_rows = 1.0 / double(rows);
+  // dx = gamma * rstd * (dy - (sum dy + xhat * sum dy*xhat) / N), with the per-channel factors formed in
+  // double and rounded to float once, so the pass over the activations vectorises.
+  const double inv_rows = 1.0 / double(rows);
+  float* g = pass_factors_.data();
+  float* mean_dy = g + C;
+  float* mean_dy_xhat = mean_dy + C;
+  for (size_t c = 0; c < C; ++c) {
+    g[c] = float((gamma ? gamma[c] : 1.0f) * rstd_[c]);
+    mean_dy[c] = float(s1_[c] * inv_rows);
+    mean_dy_xhat[c] = float(s2_[c] * inv_rows);
+  }
+  const float* xh = xhat_.data();
   parallel_for(rows, 256, [&](size_t r0, size_t r1) {
     for (size_t r = r0; r < r1; ++r)
-      for (size_t c = 0; c < C; ++c) {
-        double g = (gamma ? gamma[c] : 1.0f) * rstd_[c];
-        double v = dy[r * C + c] - (s1_[c] + xhat_[r * C + c] * s2_[c]) * inv_rows;
-        dx[r * C + c] = float(g * v);
-      }
+      for (size_t c = 0; c < C; ++c)
+        dx[r * C + c] = g[c] * (dy[r * C + c] - (mean_dy[c] + xh[r * C + c] * mean_dy_xhat[c]));
   });
 }
 

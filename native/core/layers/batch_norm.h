@@ -21,6 +21,7 @@ class BatchNormLayer : public Layer {
   int gamma_ = -1, beta_ = -1, moving_mean_, moving_var_;  // indices into params_
   FloatBuffer xhat_;              // normalized input of the last training forward
   std::vector<float> inference_affine_;  // [scale C | shift C] from the moving statistics
+  std::vector<float> pass_factors_;      // 3 x C per-channel factors of the training passes
   std::vector<double> batch_mean_, batch_var_, rstd_, s1_, s2_, scratch_;
   bool pending_ = false;
 };
