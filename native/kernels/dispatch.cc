@@ -179,12 +179,12 @@ size_t direct_x_planes_floats(const ConvGeometry& g) {
 }
 }  // namespace
 
-void conv_forward_direct(const ConvGeometry& g, int filters, const float* x, const float* w, float* zt, size_t ld) {
+void conv_forward_direct(const ConvGeometry& g, int filters, const float* x, const float* w, const float* bias,
+                         bool relu, float* y) {
   check_direct(g, filters, "conv_forward_direct");
-  CNN_CHECK(ld >= size_t(g.batch) * g.out_h * g.out_w, "conv_forward_direct: ld is shorter than a row");
   thread_local std::vector<float> xp;
   if (xp.size() < direct_x_planes_floats(g)) xp.resize(direct_x_planes_floats(g));
-  table().conv_forward_direct(g, filters, x, w, zt, ld, xp.data());
+  table().conv_forward_direct(g, filters, x, w, bias, relu, y, xp.data());
 }
 
 void conv_weight_grad_direct(const ConvGeometry& g, int filters, const float* x, const float* dz, float* dw,

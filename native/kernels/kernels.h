@@ -60,14 +60,16 @@ void col2im_nhwc(const ConvGeometry& g, const float* cols, float* dx);
 void conv_input_grad_direct(const ConvGeometry& g, int filters, const float* dz, const float* w, float* dx);
 // The forward product and the weight gradient the same way, for stride 1, dilation 1 and 1 to
 // kDirectMaxFilters filters (checked), from x [batch, in_h, in_w, in_c]:
-//   conv_forward_direct: zt[f*ld + b*out_h*out_w + oy*out_w + ox] = sum over taps t = (ky*k_w + kx)*in_c + c
-//     of x[b, oy + ky - pad_top, ox + kx - pad_left, c] * w[t*filters + f] (padding reads 0; ld >= batch *
-//     out_h*out_w): the filters-as-rows product that im2col_transposed_nhwc and a GEMM give.
+//   conv_forward_direct: y[b, oy, ox, f] = bias[f] + sum over taps t = (ky*k_w + kx)*in_c + c of
+//     x[b, oy + ky - pad_top, ox + kx - pad_left, c] * w[t*filters + f] (padding reads 0; y NHWC; bias may
+//     be null), then max(y, 0) when relu is set: im2col's product with the bias and ReLU applied.
 //   conv_weight_grad_direct: dw[t*filters + f] = (accumulate ? dw : 0) + sum over b, oy, ox of
 //     x[b, oy + ky - pad_top, ox + kx - pad_left, c] * dz[b, oy, ox, f], the examples added in order.
 inline constexpr int kDirectMaxFilters = 8;
-void conv_forward_direct(const ConvGeometry& g, int filters, const float* x, const float* w, float* zt, size_t ld);
-void conv_forward_direct_ref(const ConvGeometry& g, int filters, const float* x, const float* w, float* zt, size_t ld);
+void conv_forward_direct(const ConvGeometry& g, int filters, const float* x, const float* w, const float* bias,
+                         bool relu, float* y);
+void conv_forward_direct_ref(const ConvGeometry& g, int filters, const float* x, const float* w, const float* bias,
+                             bool relu, float* y);
 void conv_weight_grad_direct(const ConvGeometry& g, int filters, const float* x, const float* dz, float* dw,
                              bool accumulate);
 void conv_weight_grad_direct_ref(const ConvGeometry& g, int filters, const float* x, const float* dz, float* dw,

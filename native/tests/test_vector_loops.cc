@@ -185,7 +185,7 @@ TEST(vector_loops_conv_input_grad_direct_matches_reference_under_every_isa) {
 // The direct forward product and weight gradient, as compiled for each ISA, against their plain
 // references and against what they replace (im2col_transposed_nhwc with a double-precision product):
 // valid and same padding, output rows narrower than, equal to and wider than the 16-position block,
-// every filter count from 1 to 8, a row stride (ld) longer than the batch, accumulation.
+// every filter count from 1 to 8, with and without bias and ReLU, accumulation.
 TEST(vector_loops_conv_forward_and_weight_grad_direct_match_reference_under_every_isa) {
   IsaScope scope;
   struct Case { int h, w, c, kh, kw, f; bool same; };
@@ -194,18 +194,19 @@ TEST(vector_loops_conv_forward_and_weight_grad_direct_match_reference_under_ever
                         {12, 20, 9, 5, 5, 5, true},  {4, 19, 3, 3, 3, 7, false}};
   for (const Case& k : cases) {
     auto g = make_conv_geometry(2, k.h, k.w, k.c, k.kh, k.kw, 1, 1, 1, 1, k.same);
-    const size_t rows = size_t(2) * g.out_h * g.out_w, patch = size_t(k.kh) * k.kw * k.c, ld = rows + 5;
+    const size_t rows = size_t(2) * g.out_h * g.out_w, patch = size_t(k.kh) * k.kw * k.c;
     auto x = random_vec(size_t(2) * k.h * k.w * k.c, 13 + k.c);
     auto w = random_vec(patch * k.f, 17 + k.f);
     auto dz = random_vec(rows * k.f, 19 + k.f);
+    auto bias = random_vec(size_t(k.f), 23 + k.f);
     std::vector<float> cols_t(patch * rows);
     im2col_transposed_nhwc(g, x.data(), cols_t.data(), rows);
-    std::vector<float> zt_cols(k.f * ld, 0.0f), dw_cols(patch * k.f);
+    std::vector<float> y_cols(rows * k.f), dw_cols(patch * k.f);
     for (int f = 0; f < k.f; ++f)
       for (size_t r = 0; r < rows; ++r) {
-        double s = 0;
+        double s = bias[f];
         for (size_t p = 0; p < patch; ++p) s += double(w[p * k.f + f]) * cols_t[p * rows + r];
-        zt_cols[f * ld + r] = float(s);
+        y_cols[r * k.f + f] = float(s);
       }
     for (size_t p = 0; p < patch; ++p)
       for (int f = 0; f < k.f; ++f) {
@@ -213,19 +214,30 @@ TEST(vector_loops_conv_forward_and_weight_grad_direct_match_reference_under_ever
         for (size_t r = 0; r < rows; ++r) s += double(cols_t[p * rows + r]) * dz[r * k.f + f];
         dw_cols[p * k.f + f] = float(s);
       }
-    std::vector<float> zt_want(k.f * ld, 0.0f), dw_want(patch * k.f);
-    conv_forward_direct_ref(g, k.f, x.data(), w.data(), zt_want.data(), ld);
+    std::vector<float> y_want(rows * k.f), y_relu_want(rows * k.f), y_nobias_want(rows * k.f), dw_want(patch * k.f);
+    conv_forward_direct_ref(g, k.f, x.data(), w.data(), bias.data(), false, y_want.data());
+    conv_forward_direct_ref(g, k.f, x.data(), w.data(), bias.data(), true, y_relu_want.data());
+    conv_forward_direct_ref(g, k.f, x.data(), w.data(), nullptr, false, y_nobias_want.data());
+    for (size_t i = 0; i < y_want.size(); ++i) {
+      EXPECT_TRUE(y_relu_want[i] == (y_want[i] > 0 ? y_want[i] : 0.0f));
+      EXPECT_TRUE(std::fabs(y_nobias_want[i] + bias[i % k.f] - y_want[i]) <= 1e-5f * (1 + std::fabs(y_want[i])));
+    }
     conv_weight_grad_direct_ref(g, k.f, x.data(), dz.data(), dw_want.data(), false);
     const std::string shape = std::to_string(k.h) + "x" + std::to_string(k.w) + "x" + std::to_string(k.c) + " k" +
                               std::to_string(k.kh) + "x" + std::to_string(k.kw) + " f" + std::to_string(k.f);
-    EXPECT_ARRAYS_CLOSE(zt_want.data(), zt_cols.data(), zt_want.size(), 1e-5, 1e-5, "forward ref vs im2col " + shape);
+    EXPECT_ARRAYS_CLOSE(y_want.data(), y_cols.data(), y_want.size(), 1e-5, 1e-5, "forward ref vs im2col " + shape);
     EXPECT_ARRAYS_CLOSE(dw_want.data(), dw_cols.data(), dw_want.size(), 1e-4, 1e-5, "weight grad ref vs im2col " + shape);
     for (Isa isa : cpu_isas()) {
       select_isa(isa);
       const std::string what = std::string(isa_name(isa)) + " " + shape;
-      std::vector<float> zt(k.f * ld, 0.0f);  // the ld tail stays untouched
-      conv_forward_direct(g, k.f, x.data(), w.data(), zt.data(), ld);
-      EXPECT_ARRAYS_CLOSE(zt.data(), zt_want.data(), zt.size(), 1e-5, 1e-5, "forward " + what);
+      std::vector<float> y(rows * k.f + 3, 7.0f);  // the 3 floats past the output stay untouched
+      conv_forward_direct(g, k.f, x.data(), w.data(), bias.data(), false, y.data());
+      EXPECT_ARRAYS_CLOSE(y.data(), y_want.data(), y_want.size(), 1e-5, 1e-5, "forward " + what);
+      EXPECT_TRUE(y[rows * k.f] == 7.0f && y[rows * k.f + 2] == 7.0f);
+      conv_forward_direct(g, k.f, x.data(), w.data(), bias.data(), true, y.data());
+      EXPECT_ARRAYS_CLOSE(y.data(), y_relu_want.data(), y_want.size(), 1e-5, 1e-5, "forward relu " + what);
+      conv_forward_direct(g, k.f, x.data(), w.data(), nullptr, false, y.data());
+      EXPECT_ARRAYS_CLOSE(y.data(), y_nobias_want.data(), y_want.size(), 1e-5, 1e-5, "forward no bias " + what);
       std::vector<float> dw(patch * k.f, std::nanf(""));  // overwritten
       conv_weight_grad_direct(g, k.f, x.data(), dz.data(), dw.data(), false);
       EXPECT_ARRAYS_CLOSE(dw.data(), dw_want.data(), dw.size(), 1e-4, 1e-5, "weight grad " + what);
@@ -236,8 +248,8 @@ TEST(vector_loops_conv_forward_and_weight_grad_direct_match_reference_under_ever
   }
   auto strided = make_conv_geometry(1, 8, 8, 1, 3, 3, 2, 2, 1, 1, false);
   std::vector<float> x(64, 1.0f), w(9 * 9, 1.0f), out(64 * 9);
-  EXPECT_THROWS(conv_forward_direct(strided, 1, x.data(), w.data(), out.data(), 16));
+  EXPECT_THROWS(conv_forward_direct(strided, 1, x.data(), w.data(), nullptr, false, out.data()));
   auto plain = make_conv_geometry(1, 8, 8, 1, 3, 3, 1, 1, 1, 1, false);
-  EXPECT_THROWS(conv_forward_direct(plain, 9, x.data(), w.data(), out.data(), 36));
+  EXPECT_THROWS(conv_forward_direct(plain, 9, x.data(), w.data(), nullptr, false, out.data()));
   EXPECT_THROWS(conv_weight_grad_direct(plain, 0, x.data(), x.data(), w.data(), false));
 }

@@ -144,8 +144,10 @@ void Conv2DLayer::reserve(int max_batch) {
     cols_.resize(chunk * positions_ * patch_);
     dcols_.resize(chunk * positions_ * patch_);
   }
-  if (transposed_gemm_) zt_.resize(chunk * positions_ * size_t(filters_));
-  if (transposed_gemm_ && !direct_) dwt_.resize(patch_ * size_t(filters_));
+  if (transposed_gemm_ && !direct_) {
+    zt_.resize(chunk * positions_ * size_t(filters_));
+    dwt_.resize(patch_ * size_t(filters_));
+  }
   if (!in_place_epilogue_ && act_ != Activation::linear) z_.resize(size_t(max_batch) * out_size_);
   if (spec_.channels_first) {
     x_nhwc_.resize(size_t(max_batch) * in_size_);
@@ -187,17 +189,17 @@ void Conv2DLayer::forward(const float* x, float* y, int n, const RunContext&) {
     int rows = int(size_t(count) * positions_);
     if (!direct_) im2col_chunk(xin, first, count, cols_.data());
     float* out = conv_out + size_t(first) * out_size_;
+    if (direct_) {  // straight into the NHWC output, bias and ReLU included
+      ThreadPool::global().run(count, [&](int i) {
+        kernels::conv_forward_direct(geo_, filters_, xin + size_t(first + i) * in_size_, w, b, relu_here,
+                                     out + size_t(i) * out_size_);
+      });
+      continue;
+    }
     if (transposed_gemm_) {
       // zt [F, rows] = W^T cols_t, then transposed into the NHWC output with the bias added on the way.
-      if (direct_) {
-        ThreadPool::global().run(count, [&](int i) {
-          kernels::conv_forward_direct(geo_, filters_, xin + size_t(first + i) * in_size_, w,
-                                       zt_.data() + size_t(i) * positions_, size_t(rows));
-        });
-      } else {
-        kernels::sgemm(true, false, filters_, rows, int(patch_), 1.0f, w, filters_, cols_.data(), rows, 0.0f,
-                       zt_.data(), rows, pool);
-      }
+      kernels::sgemm(true, false, filters_, rows, int(patch_), 1.0f, w, filters_, cols_.data(), rows, 0.0f,
+                     zt_.data(), rows, pool);
       const float* zt = zt_.data();
       const int f_count = filters_;
       parallel_for(size_t(rows), 1024, [&](size_t r0, size_t r1) {

@@ -5,8 +5,8 @@
 //
 // Contracts (kernels.h): x [batch, H, W, C] and dz [batch, OH, OW, F] are NHWC, w and dw are Keras's
 // (kh, kw, in, out) kernel, tap t = (ky*KW + kx)*C + c.
-//   forward:      zt[f*ld + b*OH*OW + oy*OW + ox] = sum_t x[b, oy+ky-pt, ox+kx-pl, c] * w[t*F + f]
-//                 (the filters-as-rows layout Conv2D transposes into NHWC with its bias)
+//   forward:      y[b, oy, ox, f] = bias[f] + sum_t x[b, oy+ky-pt, ox+kx-pl, c] * w[t*F + f] (NHWC; bias
+//                 may be null, read as 0), then max(y, 0) where relu is set
 //   weight grad:  dw[t*F + f] (+)= sum over b, oy, ox of x[b, oy+ky-pt, ox+kx-pl, c] * dz[b, oy, ox, f]
 //                 (overwritten, or added to with accumulate; examples summed in order)
 // Padded cells read 0. `xp` is scratch of C * (OH + KH - 1) * xp_pitch floats, `dzp` of F * OH * ow_pad.
@@ -14,8 +14,9 @@
 // Method: x is copied into C zero-padded planes whose rows are ow_pad + KW - 1 long (ow_pad = OW
 // rounded up to 16), so a 16-position block at any tap reads in bounds. Forward: per block of 16
 // output positions, the F sums (F <= 8: 8 zmm, 16 ymm, or 32 xmm that the baseline build spills) stay
-// in registers over every tap, one load of x per tap shared by the filters; the last block of a row
-// stores only its real positions. Weight gradient: dz is copied into F planes of ow_pad columns, zero
+// in registers over every tap, one load of x per tap shared by the filters, and are stored
+// interleaved into the NHWC output with the bias (and ReLU) on the way; the last block of a row stores
+// only its real positions. Weight gradient: dz is copied into F planes of ow_pad columns, zero
 // past OW, and per tap the F sums run over every row and block (one x load and F dz loads per F
 // multiply-adds), then are reduced across lanes into dw.
 #pragma once
@@ -65,9 +66,11 @@ inline void fill_x_planes(const ConvGeometry& g, const Planes& p, const float* x
 }
 
 template <int F>
-inline void forward_item(const ConvGeometry& g, const Planes& p, const float* xp, const float* w, float* zt,
-                         size_t ld) {
+inline void forward_item(const ConvGeometry& g, const Planes& p, const float* xp, const float* w, const float* bias,
+                         bool relu, float* y) {
   const int taps_c = g.in_c;
+  float b[F];
+  for (int f = 0; f < F; ++f) b[f] = bias ? bias[f] : 0.0f;
   for (int oy = 0; oy < g.out_h; ++oy)
     for (int ox0 = 0; ox0 < g.out_w; ox0 += kLanes) {
       Lanes acc[F];
@@ -83,13 +86,12 @@ inline void forward_item(const ConvGeometry& g, const Planes& p, const float* xp
           }
         }
       const int real = g.out_w - ox0 < kLanes ? g.out_w - ox0 : kLanes;
-      for (int f = 0; f < F; ++f) {
-        float* out = zt + size_t(f) * ld + size_t(oy) * g.out_w + ox0;
-        if (real == kLanes)
-          __builtin_memcpy(out, &acc[f], sizeof(Lanes));
-        else
-          for (int l = 0; l < real; ++l) out[l] = acc[f][l];
-      }
+      float* out = y + (size_t(oy) * g.out_w + ox0) * F;
+      for (int l = 0; l < real; ++l)
+        for (int f = 0; f < F; ++f) {
+          const float v = acc[f][l] + b[f];
+          out[l * F + f] = relu && !(v > 0.0f) ? 0.0f : v;
+        }
     }
 }
 
@@ -125,12 +127,13 @@ inline void weight_grad_item(const ConvGeometry& g, const Planes& p, const float
 }
 
 template <int F>
-inline void forward_all(const ConvGeometry& g, const float* x, const float* w, float* zt, size_t ld, float* xp) {
+inline void forward_all(const ConvGeometry& g, const float* x, const float* w, const float* bias, bool relu, float* y,
+                        float* xp) {
   const Planes p = x_planes_frame(g);
-  const size_t in_item = size_t(g.in_h) * g.in_w * g.in_c, positions = size_t(g.out_h) * g.out_w;
+  const size_t in_item = size_t(g.in_h) * g.in_w * g.in_c, out_item = size_t(g.out_h) * g.out_w * F;
   for (int b = 0; b < g.batch; ++b) {
     fill_x_planes(g, p, x + b * in_item, xp);
-    forward_item<F>(g, p, xp, w, zt + b * positions, ld);
+    forward_item<F>(g, p, xp, w, bias, relu, y + b * out_item);
   }
 }
 
@@ -154,18 +157,18 @@ inline void weight_grad_all(const ConvGeometry& g, const float* x, const float* 
 }  // namespace direct_detail
 }  // namespace
 
-static void sconv_forward_direct_loop(const ConvGeometry& g, int filters, const float* x, const float* w, float* zt,
-                                      size_t ld, float* xp) {
+static void sconv_forward_direct_loop(const ConvGeometry& g, int filters, const float* x, const float* w,
+                                      const float* bias, bool relu, float* y, float* xp) {
   using namespace direct_detail;
   switch (filters) {
-    case 1: forward_all<1>(g, x, w, zt, ld, xp); break;
-    case 2: forward_all<2>(g, x, w, zt, ld, xp); break;
-    case 3: forward_all<3>(g, x, w, zt, ld, xp); break;
-    case 4: forward_all<4>(g, x, w, zt, ld, xp); break;
-    case 5: forward_all<5>(g, x, w, zt, ld, xp); break;
-    case 6: forward_all<6>(g, x, w, zt, ld, xp); break;
-    case 7: forward_all<7>(g, x, w, zt, ld, xp); break;
-    default: forward_all<8>(g, x, w, zt, ld, xp); break;
+    case 1: forward_all<1>(g, x, w, bias, relu, y, xp); break;
+    case 2: forward_all<2>(g, x, w, bias, relu, y, xp); break;
+    case 3: forward_all<3>(g, x, w, bias, relu, y, xp); break;
+    case 4: forward_all<4>(g, x, w, bias, relu, y, xp); break;
+    case 5: forward_all<5>(g, x, w, bias, relu, y, xp); break;
+    case 6: forward_all<6>(g, x, w, bias, relu, y, xp); break;
+    case 7: forward_all<7>(g, x, w, bias, relu, y, xp); break;
+    default: forward_all<8>(g, x, w, bias, relu, y, xp); break;
   }
 }
 

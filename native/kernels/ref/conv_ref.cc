@@ -165,7 +165,8 @@ void conv_input_grad_direct_ref(const ConvGeometry& g, int filters, const float*
         }
 }
 
-void conv_forward_direct_ref(const ConvGeometry& g, int filters, const float* x, const float* w, float* zt, size_t ld) {
+void conv_forward_direct_ref(const ConvGeometry& g, int filters, const float* x, const float* w, const float* bias,
+                             bool relu, float* y) {
   const size_t in_item = size_t(g.in_h) * g.in_w * g.in_c, positions = size_t(g.out_h) * g.out_w;
   for (int b = 0; b < g.batch; ++b)
     for (int oy = 0; oy < g.out_h; ++oy)
@@ -180,7 +181,8 @@ void conv_forward_direct_ref(const ConvGeometry& g, int filters, const float* x,
                 sum += x[b * in_item + (size_t(iy) * g.in_w + size_t(ix)) * g.in_c + c] *
                        w[(size_t(ky * g.k_w + kx) * g.in_c + c) * filters + f];
             }
-          zt[size_t(f) * ld + b * positions + size_t(oy) * g.out_w + ox] = sum;
+          const float v = sum + (bias ? bias[f] : 0.0f);
+          y[(b * positions + size_t(oy) * g.out_w + ox) * filters + f] = relu && !(v > 0.0f) ? 0.0f : v;
         }
 }
 
