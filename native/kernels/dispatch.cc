@@ -172,29 +172,40 @@ void check_direct(const ConvGeometry& g, int filters, const char* what) {
             std::string(what) + ": needs stride 1, dilation 1 and 1 to " + std::to_string(kDirectMaxFilters) + " filters");
 }
 
-// The zero-padded input planes of impl/conv_direct_loops.h: rows of out_w rounded up to 16, plus k_w - 1.
-size_t direct_x_planes_floats(const ConvGeometry& g) {
-  const size_t ow_pad = (size_t(g.out_w) + 15) / 16 * 16;
-  return size_t(g.in_c) * (size_t(g.out_h) + g.k_h - 1) * (ow_pad + g.k_w - 1);
+// 64-byte aligned scratch: the weight-gradient loop keeps 16-float vectors in it.
+float* aligned_scratch(std::vector<float>& v, size_t floats) {
+  if (v.size() < floats + 16) v.resize(floats + 16);
+  uintptr_t at = reinterpret_cast<uintptr_t>(v.data());
+  return v.data() + ((64 - at % 64) % 64) / sizeof(float);
 }
 }  // namespace
 
-void conv_forward_direct(const ConvGeometry& g, int filters, const float* x, const float* w, const float* bias,
-                         bool relu, float* y) {
-  check_direct(g, filters, "conv_forward_direct");
-  thread_local std::vector<float> xp;
-  if (xp.size() < direct_x_planes_floats(g)) xp.resize(direct_x_planes_floats(g));
-  table().conv_forward_direct(g, filters, x, w, bias, relu, y, xp.data());
+// The zero-padded input planes of impl/conv_direct_loops.h: per item, in_c planes of out_h + k_h - 1 rows
+// of (out_w rounded up to 16) + k_w - 1 floats.
+size_t conv_direct_planes_floats(const ConvGeometry& g) {
+  const size_t ow_pad = (size_t(g.out_w) + 15) / 16 * 16;
+  return size_t(g.in_c) * (size_t(g.out_h) + g.k_h - 1) * (ow_pad + g.k_w - 1);
 }
 
-void conv_weight_grad_direct(const ConvGeometry& g, int filters, const float* x, const float* dz, float* dw,
+void conv_direct_planes(const ConvGeometry& g, const float* x, float* planes) {
+  check_direct(g, 1, "conv_direct_planes");
+  table().conv_direct_planes(g, x, planes);
+}
+
+void conv_forward_direct(const ConvGeometry& g, int filters, const float* planes, const float* w, const float* bias,
+                         bool relu, float* y) {
+  check_direct(g, filters, "conv_forward_direct");
+  table().conv_forward_direct(g, filters, planes, w, bias, relu, y);
+}
+
+void conv_weight_grad_direct(const ConvGeometry& g, int filters, const float* planes, const float* dz, float* dw,
                              bool accumulate) {
   check_direct(g, filters, "conv_weight_grad_direct");
-  thread_local std::vector<float> xp, dzp;
-  if (xp.size() < direct_x_planes_floats(g)) xp.resize(direct_x_planes_floats(g));
+  thread_local std::vector<float> dzp, sums;
   const size_t dz_need = size_t(filters) * g.out_h * ((size_t(g.out_w) + 15) / 16 * 16);
-  if (dzp.size() < dz_need) dzp.resize(dz_need);
-  table().conv_weight_grad_direct(g, filters, x, dz, dw, accumulate, xp.data(), dzp.data());
+  const size_t sums_need = size_t(g.k_h) * g.k_w * g.in_c * filters * 16;
+  table().conv_weight_grad_direct(g, filters, planes, dz, dw, accumulate, aligned_scratch(dzp, dz_need),
+                                  aligned_scratch(sums, sums_need));
 }
 
 void swish_forward(const float* z, float* y, size_t n) { table().swish_forward(z, y, n); }

@@ -20,8 +20,8 @@ struct KernelTable {
   // impl/conv_input_grad_loops.h; the last argument is scratch (conv_input_grad_direct sizes it).
   void (*conv_input_grad_direct)(const ConvGeometry&, int, const float*, const float*, float*, float*) = nullptr;
   // impl/conv_direct_loops.h; the trailing arguments are scratch (the wrappers size it).
-  void (*conv_forward_direct)(const ConvGeometry&, int, const float*, const float*, const float*, bool, float*,
-                              float*) = nullptr;
+  void (*conv_direct_planes)(const ConvGeometry&, const float*, float*) = nullptr;
+  void (*conv_forward_direct)(const ConvGeometry&, int, const float*, const float*, const float*, bool, float*) = nullptr;
   void (*conv_weight_grad_direct)(const ConvGeometry&, int, const float*, const float*, float*, bool, float*,
                                   float*) = nullptr;
   // The optimizer loops of impl/optimizer_loops.h, compiled for this ISA.

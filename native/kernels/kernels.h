@@ -59,18 +59,22 @@ void col2im_nhwc(const ConvGeometry& g, const float* cols, float* dx);
 // matrix: Conv2D uses it for few filters, where that product's K is the filter count.
 void conv_input_grad_direct(const ConvGeometry& g, int filters, const float* dz, const float* w, float* dx);
 // The forward product and the weight gradient the same way, for stride 1, dilation 1 and 1 to
-// kDirectMaxFilters filters (checked), from x [batch, in_h, in_w, in_c]:
+// kDirectMaxFilters filters (checked). Both read x [batch, in_h, in_w, in_c] as the zero-padded planes
+// that conv_direct_planes fills (conv_direct_planes_floats(g) floats per batch item), so a layer fills
+// them once in forward and reuses them in backward; the references read x itself.
 //   conv_forward_direct: y[b, oy, ox, f] = bias[f] + sum over taps t = (ky*k_w + kx)*in_c + c of
 //     x[b, oy + ky - pad_top, ox + kx - pad_left, c] * w[t*filters + f] (padding reads 0; y NHWC; bias may
 //     be null), then max(y, 0) when relu is set: im2col's product with the bias and ReLU applied.
 //   conv_weight_grad_direct: dw[t*filters + f] = (accumulate ? dw : 0) + sum over b, oy, ox of
-//     x[b, oy + ky - pad_top, ox + kx - pad_left, c] * dz[b, oy, ox, f], the examples added in order.
+//     x[b, oy + ky - pad_top, ox + kx - pad_left, c] * dz[b, oy, ox, f].
 inline constexpr int kDirectMaxFilters = 8;
-void conv_forward_direct(const ConvGeometry& g, int filters, const float* x, const float* w, const float* bias,
+size_t conv_direct_planes_floats(const ConvGeometry& g);
+void conv_direct_planes(const ConvGeometry& g, const float* x, float* planes);
+void conv_forward_direct(const ConvGeometry& g, int filters, const float* planes, const float* w, const float* bias,
                          bool relu, float* y);
 void conv_forward_direct_ref(const ConvGeometry& g, int filters, const float* x, const float* w, const float* bias,
                              bool relu, float* y);
-void conv_weight_grad_direct(const ConvGeometry& g, int filters, const float* x, const float* dz, float* dw,
+void conv_weight_grad_direct(const ConvGeometry& g, int filters, const float* planes, const float* dz, float* dw,
                              bool accumulate);
 void conv_weight_grad_direct_ref(const ConvGeometry& g, int filters, const float* x, const float* dz, float* dw,
                                  bool accumulate);

@@ -230,18 +230,20 @@ TEST(vector_loops_conv_forward_and_weight_grad_direct_match_reference_under_ever
     for (Isa isa : cpu_isas()) {
       select_isa(isa);
       const std::string what = std::string(isa_name(isa)) + " " + shape;
+      std::vector<float> planes(2 * conv_direct_planes_floats(g), std::nanf(""));  // every float written
+      conv_direct_planes(g, x.data(), planes.data());
       std::vector<float> y(rows * k.f + 3, 7.0f);  // the 3 floats past the output stay untouched
-      conv_forward_direct(g, k.f, x.data(), w.data(), bias.data(), false, y.data());
+      conv_forward_direct(g, k.f, planes.data(), w.data(), bias.data(), false, y.data());
       EXPECT_ARRAYS_CLOSE(y.data(), y_want.data(), y_want.size(), 1e-5, 1e-5, "forward " + what);
       EXPECT_TRUE(y[rows * k.f] == 7.0f && y[rows * k.f + 2] == 7.0f);
-      conv_forward_direct(g, k.f, x.data(), w.data(), bias.data(), true, y.data());
+      conv_forward_direct(g, k.f, planes.data(), w.data(), bias.data(), true, y.data());
       EXPECT_ARRAYS_CLOSE(y.data(), y_relu_want.data(), y_want.size(), 1e-5, 1e-5, "forward relu " + what);
-      conv_forward_direct(g, k.f, x.data(), w.data(), nullptr, false, y.data());
+      conv_forward_direct(g, k.f, planes.data(), w.data(), nullptr, false, y.data());
       EXPECT_ARRAYS_CLOSE(y.data(), y_nobias_want.data(), y_want.size(), 1e-5, 1e-5, "forward no bias " + what);
       std::vector<float> dw(patch * k.f, std::nanf(""));  // overwritten
-      conv_weight_grad_direct(g, k.f, x.data(), dz.data(), dw.data(), false);
+      conv_weight_grad_direct(g, k.f, planes.data(), dz.data(), dw.data(), false);
       EXPECT_ARRAYS_CLOSE(dw.data(), dw_want.data(), dw.size(), 1e-4, 1e-5, "weight grad " + what);
-      conv_weight_grad_direct(g, k.f, x.data(), dz.data(), dw.data(), true);
+      conv_weight_grad_direct(g, k.f, planes.data(), dz.data(), dw.data(), true);
       for (float& v : dw) v *= 0.5f;
       EXPECT_ARRAYS_CLOSE(dw.data(), dw_want.data(), dw.size(), 1e-4, 1e-5, "weight grad accumulated " + what);
     }
@@ -252,4 +254,5 @@ TEST(vector_loops_conv_forward_and_weight_grad_direct_match_reference_under_ever
   auto plain = make_conv_geometry(1, 8, 8, 1, 3, 3, 1, 1, 1, 1, false);
   EXPECT_THROWS(conv_forward_direct(plain, 9, x.data(), w.data(), nullptr, false, out.data()));
   EXPECT_THROWS(conv_weight_grad_direct(plain, 0, x.data(), x.data(), w.data(), false));
+  EXPECT_THROWS(conv_direct_planes(strided, x.data(), out.data()));
 }

@@ -143,6 +143,8 @@ void Conv2DLayer::reserve(int max_batch) {
   if (!direct_) {
     cols_.resize(chunk * positions_ * patch_);
     dcols_.resize(chunk * positions_ * patch_);
+  } else {
+    planes_.resize(chunk * kernels::conv_direct_planes_floats(geo_));
   }
   if (transposed_gemm_ && !direct_) {
     zt_.resize(chunk * positions_ * size_t(filters_));
@@ -189,10 +191,12 @@ void Conv2DLayer::forward(const float* x, float* y, int n, const RunContext&) {
     int rows = int(size_t(count) * positions_);
     if (!direct_) im2col_chunk(xin, first, count, cols_.data());
     float* out = conv_out + size_t(first) * out_size_;
-    if (direct_) {  // straight into the NHWC output, bias and ReLU included
+    if (direct_) {  // straight into the NHWC output, bias and ReLU included; the planes stay for backward
+      const size_t item_planes = kernels::conv_direct_planes_floats(geo_);
       ThreadPool::global().run(count, [&](int i) {
-        kernels::conv_forward_direct(geo_, filters_, xin + size_t(first + i) * in_size_, w, b, relu_here,
-                                     out + size_t(i) * out_size_);
+        float* planes = planes_.data() + size_t(i) * item_planes;
+        kernels::conv_direct_planes(geo_, xin + size_t(first + i) * in_size_, planes);
+        kernels::conv_forward_direct(geo_, filters_, planes, w, b, relu_here, out + size_t(i) * out_size_);
       });
       continue;
     }
@@ -266,7 +270,9 @@ void Conv2DLayer::backward(const float* x, const float* y, float* dy, float* dx,
     if (direct_) {
       kernels::ConvGeometry chunk_geo = geo_;
       chunk_geo.batch = count;
-      kernels::conv_weight_grad_direct(chunk_geo, filters_, xin + size_t(first) * in_size_, dzc, dw, first != 0);
+      // forward() left this batch's planes when it ran in one chunk (cols_hold_batch_ says so for both).
+      if (!(cols_hold_batch_ && cols_batch_ == n)) kernels::conv_direct_planes(chunk_geo, xin + size_t(first) * in_size_, planes_.data());
+      kernels::conv_weight_grad_direct(chunk_geo, filters_, planes_.data(), dzc, dw, first != 0);
       if (dxin)
         ThreadPool::global().run(count, [&](int i) {
           kernels::conv_input_grad_direct(geo_, filters_, dzc + size_t(i) * out_size_, w,

@@ -48,6 +48,7 @@ class Conv2DLayer : public Layer {
   // Few filters: products are computed transposed (filters as GEMM rows) into these, see conv2d.cc.
   bool transposed_gemm_ = false;
   FloatBuffer zt_, dwt_;
+  FloatBuffer planes_;  // direct_: the chunk's zero-padded input planes, from forward() to backward()
   int cols_batch_ = 0;
 };
 

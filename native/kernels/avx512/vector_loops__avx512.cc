@@ -16,6 +16,7 @@ void fill_vector_loops_avx512(KernelTable& t) {
   t.swish_forward = swish_forward_loop;
   t.swish_backward = swish_backward_loop;
   t.conv_input_grad_direct = sconv_input_grad_direct_loop;
+  t.conv_direct_planes = sconv_direct_planes_loop;
   t.conv_forward_direct = sconv_forward_direct_loop;
   t.conv_weight_grad_direct = sconv_weight_grad_direct_loop;
   t.adam_update = adam_update_loop;

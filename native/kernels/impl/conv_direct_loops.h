@@ -9,16 +9,19 @@
 //                 may be null, read as 0), then max(y, 0) where relu is set
 //   weight grad:  dw[t*F + f] (+)= sum over b, oy, ox of x[b, oy+ky-pt, ox+kx-pl, c] * dz[b, oy, ox, f]
 //                 (overwritten, or added to with accumulate; examples summed in order)
-// Padded cells read 0. `xp` is scratch of C * (OH + KH - 1) * xp_pitch floats, `dzp` of F * OH * ow_pad.
+// Padded cells read 0. Both read x as the zero-padded planes conv_direct_planes fills (kernels.h), which
+// Conv2D keeps from forward to backward; `dzp` is scratch of F * OH * ow_pad floats and `sums` of
+// KH * KW * C * F * 16.
 //
-// Method: x is copied into C zero-padded planes whose rows are ow_pad + KW - 1 long (ow_pad = OW
-// rounded up to 16), so a 16-position block at any tap reads in bounds. Forward: per block of 16
+// Method: x is copied into C zero-padded planes per item whose rows are ow_pad + KW - 1 long (ow_pad =
+// OW rounded up to 16), so a 16-position block at any tap reads in bounds. Forward: per block of 16
 // output positions, the F sums (F <= 8: 8 zmm, 16 ymm, or 32 xmm that the baseline build spills) stay
 // in registers over every tap, one load of x per tap shared by the filters, and are stored
 // interleaved into the NHWC output with the bias (and ReLU) on the way; the last block of a row stores
 // only its real positions. Weight gradient: dz is copied into F planes of ow_pad columns, zero
 // past OW, and per tap the F sums run over every row and block (one x load and F dz loads per F
-// multiply-adds), then are reduced across lanes into dw.
+// multiply-adds) and are added, still 16 wide, to the tap's sums for the whole batch, which are reduced
+// across lanes into dw once at the end.
 #pragma once
 #include <cstddef>
 
@@ -97,7 +100,7 @@ inline void forward_item(const ConvGeometry& g, const Planes& p, const float* xp
 
 template <int F>
 inline void weight_grad_item(const ConvGeometry& g, const Planes& p, const float* xp, const float* dzp, int ow_pad,
-                             float* dw) {
+                             Lanes* sums) {
   const size_t dz_plane = size_t(g.out_h) * ow_pad;
   for (int c = 0; c < g.in_c; ++c)
     for (int ky = 0; ky < g.k_h; ++ky)
@@ -117,75 +120,82 @@ inline void weight_grad_item(const ConvGeometry& g, const Planes& p, const float
             }
           }
         }
-        float* out = dw + (size_t(ky * g.k_w + kx) * g.in_c + c) * F;
-        for (int f = 0; f < F; ++f) {
-          float s = 0.0f;
-          for (int l = 0; l < kLanes; ++l) s += acc[f][l];
-          out[f] += s;
-        }
+        Lanes* tap = sums + (size_t(ky * g.k_w + kx) * g.in_c + c) * F;
+        for (int f = 0; f < F; ++f) tap[f] += acc[f];
       }
 }
 
 template <int F>
-inline void forward_all(const ConvGeometry& g, const float* x, const float* w, const float* bias, bool relu, float* y,
-                        float* xp) {
+inline void forward_all(const ConvGeometry& g, const float* planes, const float* w, const float* bias, bool relu,
+                        float* y) {
   const Planes p = x_planes_frame(g);
-  const size_t in_item = size_t(g.in_h) * g.in_w * g.in_c, out_item = size_t(g.out_h) * g.out_w * F;
-  for (int b = 0; b < g.batch; ++b) {
-    fill_x_planes(g, p, x + b * in_item, xp);
-    forward_item<F>(g, p, xp, w, bias, relu, y + b * out_item);
-  }
+  const size_t out_item = size_t(g.out_h) * g.out_w * F;
+  for (int b = 0; b < g.batch; ++b) forward_item<F>(g, p, planes + b * p.size * g.in_c, w, bias, relu, y + b * out_item);
 }
 
 template <int F>
-inline void weight_grad_all(const ConvGeometry& g, const float* x, const float* dz, float* dw, float* xp, float* dzp) {
+inline void weight_grad_all(const ConvGeometry& g, const float* planes, const float* dz, float* dw, float* dzp,
+                            float* sums_scratch) {
   const Planes p = x_planes_frame(g);
   const int ow_pad = p.pitch - g.k_w + 1;
-  const size_t in_item = size_t(g.in_h) * g.in_w * g.in_c, positions = size_t(g.out_h) * g.out_w;
+  const size_t positions = size_t(g.out_h) * g.out_w, taps = size_t(g.k_h) * g.k_w * g.in_c;
   const size_t dz_plane = size_t(g.out_h) * ow_pad;
+  Lanes* sums = reinterpret_cast<Lanes*>(sums_scratch);
+  for (size_t i = 0; i < taps * F; ++i) sums[i] = Lanes{};
   for (size_t i = 0; i < dz_plane * F; ++i) dzp[i] = 0.0f;
   for (int b = 0; b < g.batch; ++b) {
-    fill_x_planes(g, p, x + b * in_item, xp);
     const float* dzb = dz + b * positions * F;
     for (int oy = 0; oy < g.out_h; ++oy)
       for (int ox = 0; ox < g.out_w; ++ox)
         for (int f = 0; f < F; ++f) dzp[f * dz_plane + size_t(oy) * ow_pad + ox] = dzb[(size_t(oy) * g.out_w + ox) * F + f];
-    weight_grad_item<F>(g, p, xp, dzp, ow_pad, dw);
+    weight_grad_item<F>(g, p, planes + b * p.size * g.in_c, dzp, ow_pad, sums);
+  }
+  for (size_t i = 0; i < taps * F; ++i) {
+    float s = 0.0f;
+    for (int l = 0; l < kLanes; ++l) s += sums[i][l];
+    dw[i] += s;
   }
 }
 
 }  // namespace direct_detail
 }  // namespace
 
-static void sconv_forward_direct_loop(const ConvGeometry& g, int filters, const float* x, const float* w,
-                                      const float* bias, bool relu, float* y, float* xp) {
+static void sconv_direct_planes_loop(const ConvGeometry& g, const float* x, float* planes) {
+  using namespace direct_detail;
+  const Planes p = x_planes_frame(g);
+  const size_t in_item = size_t(g.in_h) * g.in_w * g.in_c;
+  for (int b = 0; b < g.batch; ++b) fill_x_planes(g, p, x + b * in_item, planes + b * p.size * g.in_c);
+}
+
+static void sconv_forward_direct_loop(const ConvGeometry& g, int filters, const float* planes, const float* w,
+                                      const float* bias, bool relu, float* y) {
   using namespace direct_detail;
   switch (filters) {
-    case 1: forward_all<1>(g, x, w, bias, relu, y, xp); break;
-    case 2: forward_all<2>(g, x, w, bias, relu, y, xp); break;
-    case 3: forward_all<3>(g, x, w, bias, relu, y, xp); break;
-    case 4: forward_all<4>(g, x, w, bias, relu, y, xp); break;
-    case 5: forward_all<5>(g, x, w, bias, relu, y, xp); break;
-    case 6: forward_all<6>(g, x, w, bias, relu, y, xp); break;
-    case 7: forward_all<7>(g, x, w, bias, relu, y, xp); break;
-    default: forward_all<8>(g, x, w, bias, relu, y, xp); break;
+    case 1: forward_all<1>(g, planes, w, bias, relu, y); break;
+    case 2: forward_all<2>(g, planes, w, bias, relu, y); break;
+    case 3: forward_all<3>(g, planes, w, bias, relu, y); break;
+    case 4: forward_all<4>(g, planes, w, bias, relu, y); break;
+    case 5: forward_all<5>(g, planes, w, bias, relu, y); break;
+    case 6: forward_all<6>(g, planes, w, bias, relu, y); break;
+    case 7: forward_all<7>(g, planes, w, bias, relu, y); break;
+    default: forward_all<8>(g, planes, w, bias, relu, y); break;
   }
 }
 
-static void sconv_weight_grad_direct_loop(const ConvGeometry& g, int filters, const float* x, const float* dz,
-                                          float* dw, bool accumulate, float* xp, float* dzp) {
+static void sconv_weight_grad_direct_loop(const ConvGeometry& g, int filters, const float* planes, const float* dz,
+                                          float* dw, bool accumulate, float* dzp, float* sums) {
   using namespace direct_detail;
   if (!accumulate)
     for (size_t i = 0, n = size_t(g.k_h) * g.k_w * g.in_c * filters; i < n; ++i) dw[i] = 0.0f;
   switch (filters) {
-    case 1: weight_grad_all<1>(g, x, dz, dw, xp, dzp); break;
-    case 2: weight_grad_all<2>(g, x, dz, dw, xp, dzp); break;
-    case 3: weight_grad_all<3>(g, x, dz, dw, xp, dzp); break;
-    case 4: weight_grad_all<4>(g, x, dz, dw, xp, dzp); break;
-    case 5: weight_grad_all<5>(g, x, dz, dw, xp, dzp); break;
-    case 6: weight_grad_all<6>(g, x, dz, dw, xp, dzp); break;
-    case 7: weight_grad_all<7>(g, x, dz, dw, xp, dzp); break;
-    default: weight_grad_all<8>(g, x, dz, dw, xp, dzp); break;
+    case 1: weight_grad_all<1>(g, planes, dz, dw, dzp, sums); break;
+    case 2: weight_grad_all<2>(g, planes, dz, dw, dzp, sums); break;
+    case 3: weight_grad_all<3>(g, planes, dz, dw, dzp, sums); break;
+    case 4: weight_grad_all<4>(g, planes, dz, dw, dzp, sums); break;
+    case 5: weight_grad_all<5>(g, planes, dz, dw, dzp, sums); break;
+    case 6: weight_grad_all<6>(g, planes, dz, dw, dzp, sums); break;
+    case 7: weight_grad_all<7>(g, planes, dz, dw, dzp, sums); break;
+    default: weight_grad_all<8>(g, planes, dz, dw, dzp, sums); break;
   }
 }
 
