@@ -75,28 +75,47 @@ function pad(cells: string[], widths: number[]): string {
   return cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
 }
 
-/** The plain-text table: one line per model and thread count, training images/s. */
+/** The plain-text tables: one line per model and thread count, training then evaluation images/s, then
+ * each model's two-thread (or more) speed-up over one thread. */
 export function formatTable(rows: Row[], peers: { name: string; label: string }[]): string {
-  const head = ['model', 'threads', 'ours', ...peers.map((p) => p.label), 'best peer', 'ours/best', 'GFLOP/s', '% of peak'];
-  const body = rows.map((r) => [
-    r.config + (r.data === 'synthetic' ? ' (synthetic)' : ''),
-    String(r.threads),
-    String(r.train_images_per_s),
-    ...peers.map((p) => {
-      const v = r.peers[p.name];
-      return v === undefined ? '-' : typeof v === 'string' ? v.split(':')[0]! : String(v.train_images_per_s);
-    }),
-    r.best_peer ?? '-',
-    r.train_ratio_vs_best_peer !== undefined ? `${r.train_ratio_vs_best_peer}x` : '-',
-    r.train_gflops.toFixed(1),
-    r.percent_of_peak !== undefined ? `${r.percent_of_peak.toFixed(1)}%` : '-',
-  ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const peerCell = (r: Row, name: string, key: 'train_images_per_s' | 'eval_images_per_s'): string => {
+    const v = r.peers[name];
+    return v === undefined ? '-' : typeof v === 'string' ? v.split(':')[0]! : String(v[key]);
+  };
+  const ratio = (v: number | undefined) => (v !== undefined ? `${v}x` : '-');
+  const model = (r: Row) => r.config + (r.data === 'synthetic' ? ' (synthetic)' : '');
+  const table = (head: string[], body: string[][]) => {
+    const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+    return [pad(head, widths), ...body.map((b) => pad(b, widths))].join('\n') + '\n';
+  };
+  const train = table(
+    ['model', 'threads', 'ours', ...peers.map((p) => p.label), 'best peer', 'ours/best', 'ours/best any T', 'GFLOP/s', '% of peak'],
+    rows.map((r) => [
+      model(r),
+      String(r.threads),
+      String(r.train_images_per_s),
+      ...peers.map((p) => peerCell(r, p.name, 'train_images_per_s')),
+      r.best_peer ?? '-',
+      ratio(r.train_ratio_vs_best_peer),
+      ratio(r.train_ratio_vs_best_peer_any_threads),
+      r.train_gflops.toFixed(1),
+      r.percent_of_peak !== undefined ? `${r.percent_of_peak.toFixed(1)}%` : '-',
+    ]),
+  );
+  const evaluation = table(
+    ['model', 'threads', 'ours', ...peers.map((p) => p.label), 'ours/best'],
+    rows.map((r) => [model(r), String(r.threads), String(r.eval_images_per_s), ...peers.map((p) => peerCell(r, p.name, 'eval_images_per_s')), ratio(r.eval_ratio_vs_best_peer_eval)]),
+  );
+  const scaling = rows
+    .filter((r) => r.threads > 1 && r.scaling_vs_1_thread !== undefined)
+    .map((r) => `  ${r.config}: ${r.threads} threads / 1 thread = ${r.scaling_vs_1_thread}x\n`);
   const failures = rows.flatMap((r) => Object.entries(r.peers).filter(([, v]) => typeof v === 'string' && v.startsWith('failed')).map(([n, v]) => `  ${r.config} ${r.threads}T ${n}: ${v as string}\n`));
   return (
-    'training images/s (medians), ours beside each peer at the same thread count; GFLOP/s and % of peak are ours\n' +
-    [pad(head, widths), ...body.map((b) => pad(b, widths))].join('\n') +
-    '\n' +
+    'training images/s (medians), ours beside each peer at the same thread count; "any T": against the best peer at any thread count; GFLOP/s and % of peak are ours\n' +
+    train +
+    '\nevaluation images/s (medians); ours/best: against the fastest peer at this thread count\n' +
+    evaluation +
+    (scaling.length ? `\nour training speed-up over one thread:\n${scaling.join('')}` : '') +
     (failures.length ? `peer failures:\n${failures.join('')}` : '')
   );
 }

@@ -77,6 +77,19 @@ export interface NativeNetwork {
     options: { batchSize?: number; scale: number; offset: number; probs?: boolean },
   ): Promise<EvalTotals>;
   forwardAll(x: Float32Array): Float32Array[];
+  /** Times the training steps that follow (true also clears the times); off by default. */
+  setProfiling(on: boolean): void;
+  /** Seconds summed over `steps` training steps since setProfiling(true). */
+  profile(): NativeStepProfile;
+}
+
+export interface NativeStepProfile {
+  steps: number;
+  lossSeconds: number;
+  /** Gradient checks, the optimizer and BatchNormalization's moving statistics. */
+  updateSeconds: number;
+  /** Every layer's forward and backward, all its batch parts together. */
+  layers: { name: string; forwardSeconds: number; backwardSeconds: number }[];
 }
 
 export interface NativeAddon {

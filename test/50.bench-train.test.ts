@@ -76,6 +76,25 @@ test('bench train prints a readable summary without --json', () => {
   assert.match(r.stdout, /peak RSS \d+ MB/);
 });
 
+test('bench train --profile says where a step goes: every layer forward and backward, the loss, the update, the rest', () => {
+  const r = runCli(['bench', 'train', '--config', 'fashion-mnist.json', '--batches', '8', '--warmup', '1', '--threads', '2', '--eval-images', '64', '--peak-seconds', '0.05', '--profile', '--json'], { env, cwd: home });
+  assert.equal(r.status, 0, r.stderr);
+  const o = JSON.parse(r.stdout) as { profile: { part: string; forward_us: number; backward_us: number; percent: number }[] };
+  const parts = o.profile.map((p) => p.part);
+  assert.deepEqual(parts, ['conv2d', 'max_pooling2d', 'conv2d_1', 'max_pooling2d_1', 'conv2d_2', 'flatten', 'dense', 'dense_1', '(loss)', '(update)', '(other)']);
+  for (const p of o.profile.slice(0, 8)) assert.ok(p.forward_us > 0 && p.backward_us > 0, JSON.stringify(p));
+  // The convolutions hold most of the arithmetic: conv2d_1 (32 -> 64 filters on 13x13) outweighs flatten.
+  const share = (name: string) => o.profile.find((p) => p.part === name)!.percent;
+  assert.ok(share('conv2d_1') > share('flatten'), JSON.stringify(o.profile));
+  const total = o.profile.reduce((t, p) => t + p.percent, 0);
+  assert.ok(Math.abs(total - 100) < 1.5, `the parts add up to the step: ${total}%`);
+  const text = runCli(['bench', 'train', '--config', 'mnist.json', '--batches', '3', '--warmup', '0', '--threads', '1', '--eval-images', '64', '--peak-seconds', '0.05', '--profile'], { env, cwd: home });
+  assert.equal(text.status, 0, text.stderr);
+  assert.match(text.stdout, /profile, microseconds per step/);
+  assert.match(text.stdout, /^ {4}conv2d_1\s+[\d.]+\s+[\d.]+\s+[\d.]+%$/m);
+  assert.match(text.stdout, /^ {4}\(update\)\s+0\.0\s+[\d.]+\s+[\d.]+%$/m);
+});
+
 test('bench train rejects a bad --batches with exit code 2 and names the option', () => {
   const r = runCli(['bench', 'train', '--config', 'mnist.json', '--batches', '0'], { env, cwd: home });
   assert.equal(r.status, 2);

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../src/version.js';
 import { warmDatasetHome } from './helpers/warm-datasets.js';
+import { bestPeer, bestPeerAnyThreads, formatTable, type Row } from '../scripts/bench-peers-table.js';
 
 const home = warmDatasetHome(mkdtempSync(join(tmpdir(), 'cnn-bench-peers-')), ['mnist']);
 test.after(() => rmSync(home, { recursive: true, force: true }));
@@ -80,10 +81,31 @@ test('bench:peers prints a table per model and thread count, and a failing peer 
   const lines = r.stdout.trim().split('\n');
   const head = lines.findIndex((l) => l.startsWith('model'));
   assert.ok(head >= 0, r.stdout);
-  assert.match(lines[head]!, /^model\s+threads\s+ours\s+PyTorch \(python3\)\s+Keras\/TF\s+best peer\s+ours\/best\s+GFLOP\/s\s+% of peak$/);
+  assert.match(lines[head]!, /^model\s+threads\s+ours\s+PyTorch \(python3\)\s+Keras\/TF\s+best peer\s+ours\/best\s+ours\/best any T\s+GFLOP\/s\s+% of peak$/);
   const row = lines[head + 1]!;
-  assert.match(row, /^bench-cifar\.json \(synthetic\)\s+1\s+\d+\s+200\s+failed\s+pytorch \(pytorch-fake\)\s+[\d.]+x\s+[\d.]+\s+[\d.]+%$/);
+  assert.match(row, /^bench-cifar\.json \(synthetic\)\s+1\s+\d+\s+200\s+failed\s+pytorch \(pytorch-fake\)\s+[\d.]+x\s+[\d.]+x\s+[\d.]+\s+[\d.]+%$/);
+  // The evaluation table: the torch stand-in evaluates 1000 images in 0.5 s.
+  const evalHead = lines.findIndex((l, i) => i > head && l.startsWith('model'));
+  assert.match(lines[evalHead]!, /^model\s+threads\s+ours\s+PyTorch \(python3\)\s+Keras\/TF\s+ours\/best$/);
+  assert.match(lines[evalHead + 1]!, /^bench-cifar\.json \(synthetic\)\s+1\s+\d+\s+2000\s+failed\s+[\d.]+x$/);
   assert.match(r.stdout, /peer failures:\n {2}bench-cifar\.json 1T keras: failed: RuntimeError: out of fake memory/);
+});
+
+test('the table gives ours/best at the same and at any thread count, the evaluation ratios and the speed-up over one thread', () => {
+  const peers = { torch: { version: 'pytorch-x', train_images_per_s: 3000, eval_images_per_s: 20000 } };
+  const rows: Row[] = [
+    { config: 'mnist.json', threads: 1, isa: 'avx512', data: 'real', train_images_per_s: 9000, eval_images_per_s: 40000, peak_rss_mb: 100, flops_per_image: 2e6, train_gflops: 18, percent_of_peak: 9, peers: { torch: { ...peers.torch, train_images_per_s: 4500 } } },
+    { config: 'mnist.json', threads: 2, isa: 'avx512', data: 'real', train_images_per_s: 15300, eval_images_per_s: 60000, peak_rss_mb: 100, flops_per_image: 2e6, train_gflops: 30.6, percent_of_peak: 7.5, peers },
+  ];
+  for (const r of rows) Object.assign(r, bestPeer(r));
+  bestPeerAnyThreads(rows);
+  rows[1]!.scaling_vs_1_thread = 1.7;
+  const text = formatTable(rows, [{ name: 'torch', label: 'PyTorch' }]);
+  // 2 threads: 15300 / 3000 = 5.1x at the same thread count, 15300 / 4500 = 3.4x against the peer's 1-thread figure.
+  assert.match(text, /^mnist\.json\s+2\s+15300\s+3000\s+torch \(pytorch-x\)\s+5\.1x\s+3\.4x\s+30\.6\s+7\.5%$/m);
+  assert.match(text, /^mnist\.json\s+1\s+9000\s+4500\s+torch \(pytorch-x\)\s+2x\s+2x\s+18\.0\s+9\.0%$/m);
+  assert.match(text, /^mnist\.json\s+2\s+60000\s+20000\s+3x$/m);
+  assert.match(text, /^ {2}mnist\.json: 2 threads \/ 1 thread = 1\.7x$/m);
 });
 
 test('bench:peers says which peers it did not find, and prints our figures alone without any', () => {
@@ -92,5 +114,5 @@ test('bench:peers says which peers it did not find, and prints our figures alone
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, new RegExp(`^peer pytorch \\(PyTorch \\(python3\\)\\): not found \\(no ${missing}\\)$`, 'm'));
   assert.match(r.stdout, new RegExp(`^peer keras \\(Keras/TF\\): not found \\(no ${missing}\\)$`, 'm'));
-  assert.match(r.stdout, /^mnist\.json\s+1\s+\d+\s+not found\s+not found\s+-\s+-\s+[\d.]+\s+[\d.]+%$/m);
+  assert.match(r.stdout, /^mnist\.json\s+1\s+\d+\s+not found\s+not found\s+-\s+-\s+-\s+[\d.]+\s+[\d.]+%$/m);
 });

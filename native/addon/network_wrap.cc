@@ -69,6 +69,8 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
   Napi::Value TrainBatches(const Napi::CallbackInfo& info);
   Napi::Value Evaluate(const Napi::CallbackInfo& info);
   Napi::Value ForwardAll(const Napi::CallbackInfo& info);
+  Napi::Value SetProfiling(const Napi::CallbackInfo& info);
+  Napi::Value Profile(const Napi::CallbackInfo& info);
 
   std::unique_ptr<cnn::Network> net_;
 };
@@ -153,6 +155,7 @@ class TrainWorker : public Napi::AsyncProgressQueueWorker<TrainProgress> {
         data_(data), order_(order), order_len_(order_len), batch_size_(batch_size), first_batch_(first_batch),
         last_batch_(last_batch), cancel_(cancel), distributed_timeout_(distributed_timeout) {
     if (!on_progress.IsEmpty()) on_progress_ = Napi::Persistent(on_progress);
+    has_progress_ = !on_progress.IsEmpty();
     wrap_ref_ = Napi::Persistent(wrap->Value());
   }
   KeepAlive keep;
@@ -187,7 +190,7 @@ class TrainWorker : public Napi::AsyncProgressQueueWorker<TrainProgress> {
       state_.seen += n;
       state_.correct += r.correct;
       state_.loss_sum += r.loss * n;
-      progress.Send(&state_, 1);
+      if (has_progress_) progress.Send(&state_, 1);  // else the JS thread would wake per batch for nothing
     }
   }
   // Data-parallel: every rank runs every batch, on its share of it (the first batch % ranks ranks take
@@ -228,7 +231,7 @@ class TrainWorker : public Napi::AsyncProgressQueueWorker<TrainProgress> {
       state_.seen += r.count;
       state_.correct += r.correct;
       state_.loss_sum += r.loss * r.count;
-      progress.Send(&state_, 1);
+      if (has_progress_) progress.Send(&state_, 1);  // else the JS thread would wake per batch for nothing
       if (sync.stop_agreed()) {
         cancelled_ = true;
         break;
@@ -276,6 +279,7 @@ class TrainWorker : public Napi::AsyncProgressQueueWorker<TrainProgress> {
   double sync_seconds_ = 0;
   Napi::FunctionReference on_progress_;
   TrainProgress state_{0, 0, 0, 0.0};
+  bool has_progress_ = false;
   bool cancelled_ = false;
   std::string code_;
 };
@@ -358,6 +362,8 @@ Napi::Function NetworkWrap::Define(Napi::Env env) {
                          InstanceMethod("trainBatches", &NetworkWrap::TrainBatches),
                          InstanceMethod("evaluate", &NetworkWrap::Evaluate),
                          InstanceMethod("forwardAll", &NetworkWrap::ForwardAll),
+                         InstanceMethod("setProfiling", &NetworkWrap::SetProfiling),
+                         InstanceMethod("profile", &NetworkWrap::Profile),
                      });
 }
 
@@ -454,6 +460,35 @@ Napi::Value NetworkWrap::SetSlot(const Napi::CallbackInfo& info) {
   require(info.Env(), data.ElementLength() == net_->param_size(i), "setSlot: data length must match the parameter");
   std::copy(data.Data(), data.Data() + data.ElementLength(), net_->optimizer_slot(i, s));
   return info.Env().Undefined();
+}
+
+// setProfiling(on): times the training steps that follow (on also clears the times); profile():
+// {steps, lossSeconds, updateSeconds, layers: [{name, forwardSeconds, backwardSeconds}]}, sums.
+Napi::Value NetworkWrap::SetProfiling(const Napi::CallbackInfo& info) {
+  require(info.Env(), info.Length() == 1 && info[0].IsBoolean(), "setProfiling(on: boolean)");
+  require_idle(info.Env());
+  net_->set_profiling(info[0].As<Napi::Boolean>().Value());
+  return info.Env().Undefined();
+}
+
+Napi::Value NetworkWrap::Profile(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  require_idle(env);
+  cnn::StepProfile p = net_->profile();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("steps", double(p.steps));
+  o.Set("lossSeconds", p.loss_s);
+  o.Set("updateSeconds", p.update_s);
+  Napi::Array layers = Napi::Array::New(env, p.layers.size());
+  for (size_t i = 0; i < p.layers.size(); ++i) {
+    Napi::Object l = Napi::Object::New(env);
+    l.Set("name", p.layers[i]);
+    l.Set("forwardSeconds", p.forward_s[i]);
+    l.Set("backwardSeconds", p.backward_s[i]);
+    layers.Set(uint32_t(i), l);
+  }
+  o.Set("layers", layers);
+  return o;
 }
 
 Napi::Value NetworkWrap::NumClasses(const Napi::CallbackInfo& info) {

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <new>
@@ -70,6 +71,23 @@ struct Network::Impl {
   int classes = 0;
   size_t input_size = 0;
   bool fused_softmax = false;
+
+  bool profiling = false;
+  StepProfile prof;
+  static double now() {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  }
+  // Adds the seconds from construction to destruction to *into; null (not profiling) does nothing.
+  struct Timer {
+    double* into;
+    double start;
+    explicit Timer(double* slot) : into(slot), start(slot ? now() : 0) {}
+    ~Timer() {
+      if (into) *into += now() - start;
+    }
+  };
+  double* slot(std::vector<double>& v, size_t i) { return profiling ? &v[i] : nullptr; }
+  double* slot(double& v) { return profiling ? &v : nullptr; }
 
   int capacity = 0;
   // replicas[i][p - 1]: layer i's replica for batch part p >= 1 (part 0 is the layer itself).
@@ -141,6 +159,7 @@ struct Network::Impl {
   void forward(const float* x, int n, const RunContext& ctx) {
     BatchParts parts = split_batch(n);
     for (size_t i = 0; i < layers.size(); ++i) {
+      Timer timer(ctx.training ? slot(prof.forward_s, i) : nullptr);
       const float* in = input_of(i, x);
       float* out = acts[i].data();
       if (!runs_in_parts(i, parts, ctx)) {
@@ -163,6 +182,7 @@ struct Network::Impl {
   void backward(const float* x, int n, float* grad, float* other, const RunContext& ctx) {
     BatchParts parts = split_batch(n);
     for (size_t i = layers.size(); i-- > 0;) {
+      Timer timer(slot(prof.backward_s, i));
       float* dx = i > 0 ? other : nullptr;
       if (!runs_in_parts(i, parts, ctx)) {
         layers[i]->backward(input_of(i, x), acts[i].data(), grad, dx, n);
@@ -353,16 +373,24 @@ BatchResult Network::train_batch(const float* x, const int32_t* labels, int n) {
   RunContext ctx{true, m.iterations};
   m.forward(x, n, ctx);
   float* grad = m.grad_a.data();
-  LossValue lv = cross_entropy(m.acts.back().data(), labels, n, m.classes, m.fused_softmax, grad);
+  LossValue lv;
+  {
+    Impl::Timer timer(m.slot(m.prof.loss_s));
+    lv = cross_entropy(m.acts.back().data(), labels, n, m.classes, m.fused_softmax, grad);
+  }
   BatchResult r{lv.mean + m.penalty(), lv.correct, n};
   if (!std::isfinite(r.loss))
     throw Error(kErrNonFinite, "the loss became " + std::string(std::isnan(r.loss) ? "NaN" : "infinite") +
                                    " at iteration " + std::to_string(m.iterations + 1) +
                                    "; the parameters were left as they were before this batch");
   m.backward(x, n, grad, m.grad_b.data(), ctx);
-  m.apply_gradients();
-  for (auto& layer : m.layers) layer->commit();
+  {
+    Impl::Timer timer(m.slot(m.prof.update_s));
+    m.apply_gradients();
+    for (auto& layer : m.layers) layer->commit();
+  }
   ++m.iterations;
+  m.prof.steps += m.profiling ? 1 : 0;
   return r;
 }
 
@@ -408,6 +436,8 @@ BatchResult Network::train_shard(const float* x, const int32_t* labels, int n, c
     for (size_t i = 0; i < grads.size(); ++i) std::fill(grads[i], grads[i] + sizes[i], 0.0f);
   }
   shard.sync->sum(grads.data(), sizes.data(), grads.size());
+  Impl::Timer timer(m.slot(m.prof.update_s));  // with the moving statistics' sum below
+  m.prof.steps += m.profiling ? 1 : 0;
   m.apply_gradients();  // after the sum: the penalty counts once, as in one process
   if (n > 0)
     for (auto& layer : m.layers) layer->commit();
@@ -450,6 +480,18 @@ BatchResult Network::evaluate_batch(const float* x, const int32_t* labels, int n
   if (labels) r.loss = loss_sum / n + m.penalty();
   return r;
 }
+
+void Network::set_profiling(bool on) {
+  Impl& m = *impl_;
+  m.profiling = on;
+  if (!on) return;
+  m.prof = StepProfile{};
+  for (auto& layer : m.layers) m.prof.layers.push_back(layer->spec().name);
+  m.prof.forward_s.assign(m.layers.size(), 0.0);
+  m.prof.backward_s.assign(m.layers.size(), 0.0);
+}
+
+StepProfile Network::profile() const { return impl_->prof; }
 
 std::vector<std::vector<float>> Network::forward_all(const float* x) {
   Impl& m = *impl_;

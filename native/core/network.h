@@ -108,6 +108,15 @@ struct BatchResult {
   int count = 0;
 };
 
+// Where a training step's time goes: wall seconds of each layer's forward and backward (all its batch
+// parts together), of the loss and of the update (gradient checks, optimizer), summed over `steps`.
+struct StepProfile {
+  std::vector<std::string> layers;
+  std::vector<double> forward_s, backward_s;
+  double loss_s = 0, update_s = 0;
+  int64_t steps = 0;
+};
+
 class Network {
  public:
   explicit Network(const NetworkSpec& spec);
@@ -150,6 +159,10 @@ class Network {
   // processed in slices, so it does not grow the buffers beyond max(training batch, 64) examples.
   // labels may be null (then loss/correct are 0).
   BatchResult evaluate_batch(const float* x, const int32_t* labels, int n, float* probs);
+  // Times the training steps that follow (set_profiling(true) also clears what was measured); off by
+  // default, when it costs nothing.
+  void set_profiling(bool on);
+  StepProfile profile() const;
   // Inference for one example, returning every layer's output (for pictures of feature maps), one entry
   // per layer in order (the input itself is not included).
   std::vector<std::vector<float>> forward_all(const float* x);

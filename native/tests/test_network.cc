@@ -328,3 +328,30 @@ TEST(network_prefetch_examples_skips_indices_outside_the_data) {
   prefetch_examples(data.data(), 100, 10, idx, 0);
   EXPECT_EQ(int(data[999]), 7);
 }
+
+// set_profiling: layer, loss and update times accumulate over the training steps only (evaluation adds
+// nothing), set_profiling(true) starts again from zero, and off stops the counting.
+TEST(network_profiling_times_training_steps_only) {
+  Network net(toy_spec("adam", 4));
+  std::vector<float> x;
+  std::vector<int32_t> y;
+  toy_batch(12, 3, x, y);
+  net.train_batch(x.data(), y.data(), 12);
+  EXPECT_EQ(int(net.profile().steps), 0);
+  net.set_profiling(true);
+  for (int i = 0; i < 3; ++i) net.train_batch(x.data(), y.data(), 12);
+  net.evaluate_batch(x.data(), y.data(), 12, nullptr);
+  StepProfile p = net.profile();
+  EXPECT_EQ(int(p.steps), 3);
+  EXPECT_EQ(int(p.layers.size()), 6);
+  EXPECT_TRUE(p.layers[0] == "conv2d" && p.layers[5] == "dense");
+  for (size_t i = 0; i < p.layers.size(); ++i) EXPECT_TRUE(p.forward_s[i] > 0 && p.backward_s[i] > 0);
+  EXPECT_TRUE(p.loss_s > 0 && p.update_s > 0);
+  net.set_profiling(false);
+  net.train_batch(x.data(), y.data(), 12);
+  EXPECT_EQ(int(net.profile().steps), 3);
+  EXPECT_TRUE(net.profile().forward_s[0] == p.forward_s[0]);
+  net.set_profiling(true);
+  EXPECT_EQ(int(net.profile().steps), 0);
+  EXPECT_TRUE(net.profile().forward_s[0] == 0.0);
+}

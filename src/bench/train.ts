@@ -7,7 +7,7 @@
  * timed batches or given by the caller.
  */
 import { imageDims } from '../data/index.js';
-import { loadNative } from '../native.js';
+import { loadNative, type NativeStepProfile } from '../native.js';
 import { resolveConfig } from '../model/shipped.js';
 import { modelFlops } from '../model/flops.js';
 import { configDirOf, datasetForConfig } from '../train/dataset-for-config.js';
@@ -48,6 +48,17 @@ export interface TrainBenchResult {
   per_rank?: { rank: number; host: string; compute_s: number; allreduce_s: number }[];
   /** --distributed: microseconds of one sum of the gradients' bytes alone (no waiting for a slower rank). */
   gradient_allreduce_us?: number;
+  /** With `profile`: where a timed step's wall time goes, microseconds per step. */
+  profile?: StepProfileRow[];
+}
+
+/** One line of the profile: a layer's forward and backward (all its batch parts), or the loss or update. */
+export interface StepProfileRow {
+  part: string;
+  forward_us: number;
+  backward_us: number;
+  /** forward + backward as a percentage of the whole step's wall time. */
+  percent: number;
 }
 
 export interface TrainBenchOptions {
@@ -65,6 +76,8 @@ export interface TrainBenchOptions {
   peakGflops?: number;
   /** Length of the peak measurement (default 0.2 s). */
   peakSeconds?: number;
+  /** Time each layer's forward and backward, the loss and the update in the timed batches. */
+  profile?: boolean;
 }
 
 export async function benchTrain(opts: TrainBenchOptions): Promise<TrainBenchResult | undefined> {
@@ -104,9 +117,12 @@ export async function benchTrain(opts: TrainBenchOptions): Promise<TrainBenchRes
     net.trainBatches(dataset.train.images, dataset.train.labels, order, { batchSize: bs, scale, offset, firstBatch: first, lastBatch: last, ...(dist ? { distributedTimeout: dist.timeout } : {}) }, null, cancel);
   if (opts.warmup > 0) await run(0, opts.warmup);
   dist?.sum([0]); // all ranks start the clock together
+  if (opts.profile) net.setProfiling(true);
   const t0 = performance.now();
   const timed = await run(opts.warmup, total);
   const trainSeconds = (performance.now() - t0) / 1000;
+  const profile = opts.profile ? profileRows(net.profile(), trainSeconds) : undefined;
+  if (opts.profile) net.setProfiling(false);
   let perRank: TrainBenchResult['per_rank'];
   let allreduceUs: number | undefined;
   if (dist) {
@@ -158,7 +174,24 @@ export async function benchTrain(opts: TrainBenchOptions): Promise<TrainBenchRes
       ? { peak_gflops: round1(peak), peak_source: opts.peakGflops !== undefined ? ('given' as const) : ('measured' as const), percent_of_peak: round1((100 * gflops) / peak) }
       : {}),
     ...(dist ? { ranks: dist.size, per_rank: perRank, gradient_allreduce_us: allreduceUs } : {}),
+    ...(profile ? { profile } : {}),
   };
+}
+
+/** Microseconds per step of each layer, the loss and the update; what is left of the step is "other"
+ * (gathering the batch, the hand-over between the native thread and JavaScript). */
+function profileRows(p: NativeStepProfile, trainSeconds: number): StepProfileRow[] {
+  const steps = Math.max(1, p.steps);
+  const stepUs = (trainSeconds * 1e6) / steps;
+  const row = (part: string, f: number, b: number): StepProfileRow => {
+    const fu = (f * 1e6) / steps, bu = (b * 1e6) / steps;
+    return { part, forward_us: round1(fu), backward_us: round1(bu), percent: round1((100 * (fu + bu)) / stepUs) };
+  };
+  const rows = p.layers.map((l) => row(l.name, l.forwardSeconds, l.backwardSeconds));
+  rows.push(row('(loss)', p.lossSeconds, 0), row('(update)', 0, p.updateSeconds));
+  const counted = p.layers.reduce((t, l) => t + l.forwardSeconds + l.backwardSeconds, p.lossSeconds + p.updateSeconds);
+  rows.push(row('(other)', Math.max(0, trainSeconds - counted), 0));
+  return rows;
 }
 
 function round1(v: number): number {

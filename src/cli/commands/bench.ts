@@ -39,6 +39,11 @@ function trainText(r: TrainBenchResult): string {
     `  work  ${(r.flops_per_image / 1e6).toFixed(2)} MFLOP per training image: ${r.train_gflops} GFLOP/s${peak}\n` +
     `  eval  ${r.eval_images_per_s} images/s (test accuracy ${(r.test_accuracy * 100).toFixed(2)}% of ${r.eval_images} images)\n` +
     `  peak RSS ${r.peak_rss_mb} MB\n` +
+    (r.profile
+      ? `  profile, microseconds per step (wall time; a layer's parts together):\n` +
+        `    ${'part'.padEnd(26)}${'forward'.padStart(10)}${'backward'.padStart(10)}${'share'.padStart(8)}\n` +
+        r.profile.map((p) => `    ${p.part.padEnd(26)}${p.forward_us.toFixed(1).padStart(10)}${p.backward_us.toFixed(1).padStart(10)}${`${p.percent.toFixed(1)}%`.padStart(8)}\n`).join('')
+      : '') +
     (r.per_rank
       ? `  ${r.ranks} ranks (batch ${r.batch_size} is global):\n${r.per_rank.map((p) => `    rank ${p.rank} (${p.host}): compute ${p.compute_s} s, allreduce ${p.allreduce_s} s (with waiting for slower ranks)\n`).join('')}` +
         `    one allreduce of the gradients alone: ${r.gradient_allreduce_us} us\n`
@@ -88,8 +93,9 @@ export function benchCommand(): Command {
     .option('--peak <GFLOPS>', 'the peak GFLOP/s to divide by, instead of measuring it for 0.2 s (cnn bench peak)')
     .option('--peak-seconds <s>', 'how long the peak is measured', '0.2')
     .option('--json', 'one JSON object')
+    .option('--profile', 'time each layer\'s forward and backward, the loss and the update in the timed batches')
     .option('--distributed', 'under mpirun: the ranks train the same global batches together; per-rank compute and allreduce seconds')
-    .action(async (opts: { config: string; batches: string; warmup: string; threads?: string; batchSize?: string; evalImages?: string; synthetic?: boolean; peak?: string; peakSeconds: string; json?: boolean; distributed?: boolean }) => {
+    .action(async (opts: { config: string; batches: string; warmup: string; threads?: string; batchSize?: string; evalImages?: string; synthetic?: boolean; peak?: string; peakSeconds: string; json?: boolean; profile?: boolean; distributed?: boolean }) => {
       const r = await benchTrain({
         config: opts.config,
         batches: parseIntOption('--batches', opts.batches, 1, 1e7),
@@ -101,6 +107,7 @@ export function benchCommand(): Command {
         peakGflops: opts.peak === undefined ? undefined : parseNumberOption('--peak', opts.peak, 0.001, 1e9),
         peakSeconds: parseNumberOption('--peak-seconds', opts.peakSeconds, 0.001, 60),
         distributed: opts.distributed,
+        profile: opts.profile,
       });
       if (!r) return; // a rank other than 0 of a --distributed run
       if (opts.json) {
