@@ -127,6 +127,26 @@ TEST(layers_dense_gradients) {
   }
 }
 
+// Up to 48 rows the products run transposed (y^T = W^T x^T, dx^T = W dy^T); past that as x W. Both
+// against the double-precision reference: 3 rows, 48 (the last transposed) and 49 (the first not).
+TEST(layers_dense_gradients_on_both_sides_of_the_transposed_rows) {
+  for (int n : {3, 48, 49}) {
+    LayerSpec s;
+    s.type = "Dense";
+    s.name = "dense";
+    s.input_shape = {6};
+    s.units = 4;
+    s.activation = "tanh";
+    s.bias_initializer.kind = "random_uniform";
+    InitContext init{6, 0};
+    auto layer = make_layer(s, 0, init);
+    std::vector<float> x = random_floats(6 * n, 79 + n);
+    check_layer_gradients(*layer, x, n, [&](const Vec& xd, const std::vector<Vec>& ps) {
+      return ref_dense(s, xd, ps[0], &ps[1]);
+    }, "dense rows " + std::to_string(n));
+  }
+}
+
 TEST(layers_dense_on_3d_input_acts_on_last_axis) {
   LayerSpec s;
   s.type = "Dense";

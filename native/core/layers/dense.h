@@ -19,6 +19,7 @@ class DenseLayer : public Layer {
   int in_units_, out_units_;
   size_t rows_per_example_;  // product of the leading axes of one example
   FloatBuffer z_;     // pre-activation, kept for the activation's derivative
+  FloatBuffer transposed_;  // y^T or dx^T of a product computed transposed (few rows, see dense.cc)
   std::vector<double> sums_, scratch_;
 };
 
