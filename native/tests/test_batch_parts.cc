@@ -4,9 +4,11 @@
 // the batch's mean loss is the mean of its parts' gradients), that results are bit-identical for any
 // thread count and for uneven parts, that inference on parts equals one example at a time, and that
 // BatchNormalization still normalizes with the whole batch's statistics.
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
+#include "core/batch_parts.h"
 #include "core/network.h"
 #include "core/rng.h"
 #include "core/thread_pool.h"
@@ -180,4 +182,23 @@ TEST(batch_parts_batch_norm_uses_whole_batch_statistics) {
   for (size_t i = 4; i <= 5; ++i)
     EXPECT_TRUE(arrays_close(sa[i].data(), sb[i].data(), sa[i].size(), 1e-6, 1e-5, __FILE__, __LINE__,
                              "BN statistic " + std::to_string(i)));
+}
+
+// The split itself: the parts cover the batch in order, differ by at most one example, number
+// ceil(n / 8) up to 8, and never hold more than part_capacity() of any larger batch sized the buffers.
+TEST(batch_parts_split_covers_the_batch_within_every_capacity) {
+  for (int n = 1; n <= 300; ++n) {
+    BatchParts b = split_batch(n);
+    EXPECT_EQ(b.count, std::min(kMaxParts, (n + kPartExamples - 1) / kPartExamples));
+    EXPECT_EQ(b.first[0], 0);
+    EXPECT_EQ(b.first[b.count], n);
+    int most = 0, least = n;
+    for (int p = 0; p < b.count; ++p) {
+      most = std::max(most, b.first[p + 1] - b.first[p]);
+      least = std::min(least, b.first[p + 1] - b.first[p]);
+    }
+    EXPECT_TRUE(most - least <= 1);
+    for (int capacity : {n, n + 1, 64, 65, 300})
+      if (capacity >= n) EXPECT_TRUE(most <= part_capacity(capacity));
+  }
 }
