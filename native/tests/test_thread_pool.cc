@@ -91,14 +91,16 @@ TEST(thread_pool_run_pinned_prefers_each_task_s_thread_and_steals_from_a_slow_on
     }
     for (int h : hits) EXPECT_EQ(h, 20);
     EXPECT_TRUE(on_own_thread > 0);
-    // Thread 1 sleeps in its first task: the caller, done with its own, takes thread 1's later tasks.
-    std::vector<std::thread::id> who(2 * threads);
+    // Task 1 waits (up to 10 s) for task 1 + threads, the next task offered to the same thread: it can
+    // only run meanwhile (or before) if another thread takes over a busy thread's unstarted task.
+    std::atomic<bool> later_ran{false}, ran_without_waiting_out{false};
     pool.run_pinned(2 * threads, [&](int t) {
-      who[t] = std::this_thread::get_id();
-      if (t == 1) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      if (t == 1 + threads) later_ran.store(true);
+      if (t != 1) return;
+      for (int ms = 0; ms < 10000 && !later_ran.load(); ++ms) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      ran_without_waiting_out.store(later_ran.load());
     });
-    // (Unless thread 1 woke so late that the others had taken task 1 as well.)
-    if (who[1] != std::this_thread::get_id()) EXPECT_TRUE(who[1 + threads] != who[1]);
+    EXPECT_TRUE(ran_without_waiting_out.load());
     bool threw = false;
     try {
       pool.run_pinned(6, [&](int t) {
