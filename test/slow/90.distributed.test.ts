@@ -181,17 +181,16 @@ test('Ctrl-C to mpirun: every rank stops after the same batch, rank 0 saves a ch
   const saved = (await readWeightsFile(out)).training as { epoch: number; step: number };
   assert.deepEqual([saved.epoch + 1, saved.step], [stopped.epoch, stopped.step], 'the checkpoint is where the run says it stopped');
   assert.doesNotMatch(stderr, /cnn: error/);
-  // The checkpoint continues: finishing its epoch with 3 ranks gives one process's weights.
+  // The checkpoint continues: finishing its epoch on the same 2 ranks gives, bit for bit, the weights of
+  // a 2-rank run that was never interrupted. (Against one process, or on another number of ranks, the
+  // sums run in another order: after the 30-odd epochs that run before mpirun's SIGTERM lands at this
+  // speed, that drift reached 5e-4 to 1e-2 through ReLU and dropout flips, too much to tell a wrong
+  // resume from it.)
   const epoch = stopped.epoch as number;
-  ranks(3, ['--resume', out, '--epochs', String(epoch)]);
-  single(['--config', cfg, '--epochs', String(epoch), '--out', join(dir, 'int-straight.bin')]);
+  ranks(2, ['--resume', out, '--epochs', String(epoch)]);
+  ranks(2, ['--config', cfg, '--epochs', String(epoch), '--out', join(dir, 'int-straight.bin')]);
   const diff = await maxWeightDiff(join(dir, 'int-straight.bin'), out);
-  // Ranks and one process add the same gradients in another order, so the weights drift apart by
-  // rounding with every step, and how many epochs run before mpirun's SIGTERM lands depends on the
-  // training speed (2 to 5 epochs once, 29 at 25,000 images/s, where the difference was 5.5e-4). A
-  // resume that replayed or skipped batches, or lost the optimizer's state, is off by far more.
-  const tolerance = 1e-4 * Math.max(1, epoch / 2);
-  assert.ok(diff < tolerance, `max abs weight difference ${diff} after ${epoch} epochs (allowed: ${tolerance})`);
+  assert.equal(diff, 0, `max abs weight difference ${diff} after ${epoch} epochs`);
 });
 
 // Epochs of a millisecond, each an output line: rank 0 fills its terminal's buffer while mpirun sleeps
