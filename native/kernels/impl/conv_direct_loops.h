@@ -24,6 +24,7 @@
 // across lanes into dw once at the end.
 #pragma once
 #include <cstddef>
+#include <type_traits>
 
 #include "kernels/kernels.h"
 
@@ -157,6 +158,22 @@ inline void weight_grad_all(const ConvGeometry& g, const float* planes, const fl
   }
 }
 
+// Calls fn(std::integral_constant<int, F>) for the filter count (1 to 8; the wrapper in dispatch.cc
+// checks the range), so each loop is compiled with its sums' count known.
+template <typename Fn>
+inline void with_filters(int filters, Fn&& fn) {
+  switch (filters) {
+    case 1: return fn(std::integral_constant<int, 1>{});
+    case 2: return fn(std::integral_constant<int, 2>{});
+    case 3: return fn(std::integral_constant<int, 3>{});
+    case 4: return fn(std::integral_constant<int, 4>{});
+    case 5: return fn(std::integral_constant<int, 5>{});
+    case 6: return fn(std::integral_constant<int, 6>{});
+    case 7: return fn(std::integral_constant<int, 7>{});
+    default: return fn(std::integral_constant<int, 8>{});
+  }
+}
+
 }  // namespace direct_detail
 }  // namespace
 
@@ -169,34 +186,14 @@ static void sconv_direct_planes_loop(const ConvGeometry& g, const float* x, floa
 
 static void sconv_forward_direct_loop(const ConvGeometry& g, int filters, const float* planes, const float* w,
                                       const float* bias, bool relu, float* y) {
-  using namespace direct_detail;
-  switch (filters) {
-    case 1: forward_all<1>(g, planes, w, bias, relu, y); break;
-    case 2: forward_all<2>(g, planes, w, bias, relu, y); break;
-    case 3: forward_all<3>(g, planes, w, bias, relu, y); break;
-    case 4: forward_all<4>(g, planes, w, bias, relu, y); break;
-    case 5: forward_all<5>(g, planes, w, bias, relu, y); break;
-    case 6: forward_all<6>(g, planes, w, bias, relu, y); break;
-    case 7: forward_all<7>(g, planes, w, bias, relu, y); break;
-    default: forward_all<8>(g, planes, w, bias, relu, y); break;
-  }
+  direct_detail::with_filters(filters, [&](auto f) { direct_detail::forward_all<decltype(f)::value>(g, planes, w, bias, relu, y); });
 }
 
 static void sconv_weight_grad_direct_loop(const ConvGeometry& g, int filters, const float* planes, const float* dz,
                                           float* dw, bool accumulate, float* dzp, float* sums) {
-  using namespace direct_detail;
   if (!accumulate)
     for (size_t i = 0, n = size_t(g.k_h) * g.k_w * g.in_c * filters; i < n; ++i) dw[i] = 0.0f;
-  switch (filters) {
-    case 1: weight_grad_all<1>(g, planes, dz, dw, dzp, sums); break;
-    case 2: weight_grad_all<2>(g, planes, dz, dw, dzp, sums); break;
-    case 3: weight_grad_all<3>(g, planes, dz, dw, dzp, sums); break;
-    case 4: weight_grad_all<4>(g, planes, dz, dw, dzp, sums); break;
-    case 5: weight_grad_all<5>(g, planes, dz, dw, dzp, sums); break;
-    case 6: weight_grad_all<6>(g, planes, dz, dw, dzp, sums); break;
-    case 7: weight_grad_all<7>(g, planes, dz, dw, dzp, sums); break;
-    default: weight_grad_all<8>(g, planes, dz, dw, dzp, sums); break;
-  }
+  direct_detail::with_filters(filters, [&](auto f) { direct_detail::weight_grad_all<decltype(f)::value>(g, planes, dz, dw, dzp, sums); });
 }
 
 }  // namespace cnn::kernels
