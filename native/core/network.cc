@@ -228,7 +228,7 @@ struct Network::Impl {
     std::atomic<bool> finite{true};
     for (const Param* p : params) {
       const float* g = p->grad.data();
-      parallel_for(p->grad.size(), 16384, [&](size_t b, size_t e) {
+      parallel_for_pinned(p->grad.size(), 16384, [&](size_t b, size_t e) {
         uint32_t bad = 0;
         for (size_t i = b; i < e; ++i) {
           uint32_t bits;

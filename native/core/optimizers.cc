@@ -50,13 +50,13 @@ void Optimizer::update(float* w, const float* g, float* const* slot, size_t n, i
   // given a weight_decay; TypeScript sets 0.004 for adamw only).
   const float decay = float(spec_.weight_decay);
   if (decay > 0.0f)
-    parallel_for(n, kGrain, [&](size_t b, size_t e) {
+    parallel_for_pinned(n, kGrain, [&](size_t b, size_t e) {
       for (size_t i = b; i < e; ++i) w[i] -= w[i] * decay * lr;
     });
   switch (kind_) {
     case Kind::sgd: {
       float* m = slots_ > 0 ? slot[0] : nullptr;
-      parallel_for(n, kGrain, [&](size_t b, size_t e) {
+      parallel_for_pinned(n, kGrain, [&](size_t b, size_t e) {
         if (!m) {
           for (size_t i = b; i < e; ++i) w[i] -= lr * g[i];
           return;
@@ -77,7 +77,7 @@ void Optimizer::update(float* w, const float* g, float* const* slot, size_t n, i
       float* vel = slot[0];
       float* mom = spec_.momentum > 0 ? slot[1] : nullptr;
       float* avg = spec_.centered ? slot[spec_.momentum > 0 ? 2 : 1] : nullptr;
-      parallel_for(n, kGrain, [&](size_t b, size_t e) {
+      parallel_for_pinned(n, kGrain, [&](size_t b, size_t e) {
         kernels::rmsprop_update(w + b, g + b, vel + b, mom ? mom + b : nullptr, avg ? avg + b : nullptr, e - b, step);
       });
       break;
@@ -92,7 +92,7 @@ void Optimizer::update(float* w, const float* g, float* const* slot, size_t n, i
       float* m = slot[0];
       float* v = slot[1];
       float* vhat = spec_.amsgrad ? slot[2] : nullptr;
-      parallel_for(n, kGrain, [&](size_t b, size_t e) {
+      parallel_for_pinned(n, kGrain, [&](size_t b, size_t e) {
         kernels::adam_update(w + b, g + b, m + b, v + b, vhat ? vhat + b : nullptr, e - b, step);
       });
       break;

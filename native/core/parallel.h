@@ -11,6 +11,11 @@ namespace cnn {
 // last), in parallel. Small counts run inline.
 void parallel_for(size_t count, size_t grain, const std::function<void(size_t begin, size_t end)>& fn);
 
+// Same, in one contiguous range per thread, range t on thread t (ThreadPool::run_pinned), for
+// element-wise passes over arrays that the threads wrote in the same split just before: each thread's
+// range then stays in its own core's cache.
+void parallel_for_pinned(size_t count, size_t grain, const std::function<void(size_t begin, size_t end)>& fn);
+
 // out[c] = sum over rows r of a[r*cols + c], accumulated in double over float sums of 16 rows. The row blocks are fixed by `rows`
 // alone, so the result is bit-identical for any thread count. `scratch` is reused between calls.
 void column_sums(const float* a, size_t rows, size_t cols, std::vector<double>& scratch, double* out);

@@ -195,7 +195,7 @@ void sgemm_packed(const GemmMicroKernel& uk, bool trans_a, bool trans_b, int M, 
   }
   const int per_task = ((extent + tasks - 1) / tasks + align - 1) / align * align;
   tasks = (extent + per_task - 1) / per_task;
-  pool->run(tasks, [&](int t) {
+  pool->run_pinned(tasks, [&](int t) {
     const int begin = t * per_task, end = std::min(extent, begin + per_task);
     if (split_m)
       run_block(uk, P, begin, end, 0, N);

@@ -2,6 +2,7 @@
 // finite differences of it (see layer_reference.h for why that comparison is meaningful).
 #include "core/layers/conv2d.h"
 #include "core/layers/layer.h"
+#include "core/thread_pool.h"
 #include "tests/harness.h"
 #include "tests/layer_reference.h"
 
@@ -145,6 +146,43 @@ TEST(layers_dense_gradients_on_both_sides_of_the_transposed_rows) {
       return ref_dense(s, xd, ps[0], &ps[1]);
     }, "dense rows " + std::to_string(n));
   }
+}
+
+// From 512 input units the transposed forward sums fixed chunks of the inputs, each thread a run of
+// chunks (dense.cc): 1030 units make 4 chunks, the last shorter. Against the reference, and bit for bit
+// the same output and gradients on 1, 2 and 3 threads (the chunks, not the threads, fix the sums).
+TEST(layers_dense_chunked_inputs_match_reference_on_any_thread_count) {
+  LayerSpec s;
+  s.type = "Dense";
+  s.name = "dense";
+  s.input_shape = {1030};
+  s.units = 5;
+  s.activation = "relu";
+  s.bias_initializer.kind = "random_uniform";
+  const int n = 7;
+  std::vector<float> x = random_floats(1030 * n, 83);
+  std::vector<float> first_y, first_dx, first_dw;
+  for (int threads : {1, 2, 3}) {
+    ThreadPool::set_global_threads(threads);
+    InitContext init{8, 0};
+    auto layer = make_layer(s, 0, init);
+    check_layer_gradients(*layer, x, n, [&](const Vec& xd, const std::vector<Vec>& ps) {
+      return ref_dense(s, xd, ps[0], &ps[1]);
+    }, "dense 1030 units, threads " + std::to_string(threads));
+    std::vector<float> y(5 * n), dy = random_floats(5 * n, 84), dx(1030 * n);
+    layer->forward(x.data(), y.data(), n, RunContext{true, 0});
+    layer->backward(x.data(), y.data(), dy.data(), dx.data(), n);
+    if (threads == 1) {
+      first_y = y;
+      first_dx = dx;
+      first_dw = layer->params()[0].grad;
+      continue;
+    }
+    EXPECT_TRUE(y == first_y);
+    EXPECT_TRUE(dx == first_dx);
+    EXPECT_TRUE(layer->params()[0].grad == first_dw);
+  }
+  ThreadPool::set_global_threads(ThreadPool::default_threads());
 }
 
 TEST(layers_dense_on_3d_input_acts_on_last_axis) {

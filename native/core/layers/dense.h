@@ -15,11 +15,15 @@ class DenseLayer : public Layer {
   size_t weight_uses_per_example() const override { return rows_per_example_; }
 
  private:
+  void forward_transposed_chunks(const float* x, float* zt, int rows);
+
   Activation act_;
   int in_units_, out_units_;
   size_t rows_per_example_;  // product of the leading axes of one example
   FloatBuffer z_;     // pre-activation, kept for the activation's derivative
   FloatBuffer transposed_;  // y^T or dx^T of a product computed transposed (few rows, see dense.cc)
+  FloatBuffer partials_;    // y^T of each chunk of input units (the transposed forward, see dense.cc)
+  int input_chunks_ = 1;    // fixed by in_units alone, so results do not depend on the thread count
   std::vector<double> sums_, scratch_;
 };
 
