@@ -19,9 +19,9 @@
 // in registers over every tap, one load of x per tap shared by the filters, and are stored
 // interleaved into the NHWC output with the bias (and ReLU) on the way; the last block of a row stores
 // only its real positions. Weight gradient: dz is copied into F planes of ow_pad columns, zero
-// past OW, and per tap the F sums run over every row and block (one x load and F dz loads per F
-// multiply-adds) and are added, still 16 wide, to the tap's sums for the whole batch, which are reduced
-// across lanes into dw once at the end.
+// past OW, and per group of T neighbouring taps (T = 1, 2 or 4, see taps_at_once) the T x F sums run
+// over every row and block (T x loads and F dz loads per T x F multiply-adds) and are added, still 16
+// wide, to the taps' sums for the whole batch, which are reduced across lanes into dw once at the end.
 #pragma once
 #include <cstddef>
 #include <type_traits>
@@ -99,31 +99,56 @@ inline void forward_item(const ConvGeometry& g, const Planes& p, const float* xp
     }
 }
 
+// Taps (ky, kx .. kx+T-1) of channel c: T x F sums in flight, the dz loads shared by the T taps (one
+// tap alone did F + 1 loads for F multiply-adds, bound by the load ports). Every sum runs over the rows
+// and blocks in the same order whatever T is.
+template <int F, int T>
+inline void weight_grad_taps(const ConvGeometry& g, const Planes& p, const float* xp, const float* dzp, int ow_pad,
+                             int c, int ky, int kx, Lanes* sums) {
+  const size_t dz_plane = size_t(g.out_h) * ow_pad;
+  Lanes acc[T][F];
+  for (int t = 0; t < T; ++t)
+    for (int f = 0; f < F; ++f) acc[t][f] = Lanes{};
+  for (int oy = 0; oy < g.out_h; ++oy) {
+    const float* xrow = xp + c * p.size + size_t(oy + ky) * p.pitch + kx;
+    const float* drow = dzp + size_t(oy) * ow_pad;
+    for (int ox0 = 0; ox0 < ow_pad; ox0 += kLanes) {
+      Lanes xv[T];
+      for (int t = 0; t < T; ++t) load_lanes(xv[t], xrow + ox0 + t);
+      for (int f = 0; f < F; ++f) {
+        Lanes dv;
+        load_lanes(dv, drow + f * dz_plane + ox0);
+        for (int t = 0; t < T; ++t) acc[t][f] += xv[t] * dv;
+      }
+    }
+  }
+  for (int t = 0; t < T; ++t) {
+    Lanes* tap = sums + (size_t(ky * g.k_w + kx + t) * g.in_c + c) * F;
+    for (int f = 0; f < F; ++f) tap[f] += acc[t][f];
+  }
+}
+
+// Taps at once: with AVX-512's 32 registers up to 12 sums (four taps for up to 3 filters, two for up
+// to 6); otherwise one.
+template <int F>
+constexpr int taps_at_once() {
+#if defined(__AVX512F__)
+  return F <= 3 ? 4 : (F <= 6 ? 2 : 1);
+#else
+  return 1;
+#endif
+}
+
 template <int F>
 inline void weight_grad_item(const ConvGeometry& g, const Planes& p, const float* xp, const float* dzp, int ow_pad,
                              Lanes* sums) {
-  const size_t dz_plane = size_t(g.out_h) * ow_pad;
+  constexpr int T = taps_at_once<F>();
   for (int c = 0; c < g.in_c; ++c)
-    for (int ky = 0; ky < g.k_h; ++ky)
-      for (int kx = 0; kx < g.k_w; ++kx) {
-        Lanes acc[F];
-        for (int f = 0; f < F; ++f) acc[f] = Lanes{};
-        for (int oy = 0; oy < g.out_h; ++oy) {
-          const float* xrow = xp + c * p.size + size_t(oy + ky) * p.pitch + kx;
-          const float* drow = dzp + size_t(oy) * ow_pad;
-          for (int ox0 = 0; ox0 < ow_pad; ox0 += kLanes) {
-            Lanes xv;
-            load_lanes(xv, xrow + ox0);
-            for (int f = 0; f < F; ++f) {
-              Lanes dv;
-              load_lanes(dv, drow + f * dz_plane + ox0);
-              acc[f] += xv * dv;
-            }
-          }
-        }
-        Lanes* tap = sums + (size_t(ky * g.k_w + kx) * g.in_c + c) * F;
-        for (int f = 0; f < F; ++f) tap[f] += acc[f];
-      }
+    for (int ky = 0; ky < g.k_h; ++ky) {
+      int kx = 0;
+      for (; kx + T <= g.k_w; kx += T) weight_grad_taps<F, T>(g, p, xp, dzp, ow_pad, c, ky, kx, sums);
+      for (; kx < g.k_w; ++kx) weight_grad_taps<F, 1>(g, p, xp, dzp, ow_pad, c, ky, kx, sums);
+    }
 }
 
 template <int F>

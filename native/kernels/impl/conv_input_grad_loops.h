@@ -9,9 +9,9 @@
 // (kh, kw, in, out) kernel. dx is overwritten. `planes` is scratch of conv_input_grad_scratch_floats().
 //
 // Method: dz is copied into F zero-bordered planes [F][OH + 2(KH-1)][OW + 2(KW-1)], so every tap of
-// every input position reads in bounds, and an input row is computed 16 positions at a time, with the
-// sums for up to 8 input channels in registers (8 x 16 floats: 8 zmm, 16 ymm, or 32 xmm that the
-// scalar build spills) and one load of dz per (tap, filter) shared by those channels. A row's last
+// every input position reads in bounds, and R input rows (R x CB <= 12 with AVX-512, else 1, see
+// rows_at_once) are computed 16 positions at a time, with the sums for up to 8 input channels in
+// registers (8 x 16 floats: 8 zmm, 16 ymm, or 32 xmm that the scalar build spills) and one load of dz per (tap, filter) shared by those channels. A row's last
 // block starts at W - 16, overlapping the one before it and recomputing identical values, so no
 // position needs a mask; rows narrower than 16 run a plain loop of the same order.
 #pragma once
@@ -44,11 +44,15 @@ typedef float Lanes __attribute__((vector_size(kLanes * sizeof(float))));
 // By reference: a 64-byte vector returned by value changes the ABI between ISAs (GCC's -Wpsabi).
 inline void load_lanes(Lanes& v, const float* p) { __builtin_memcpy(&v, p, sizeof v); }
 
-// Channels c0 .. c0+CB of input positions (iy, ix0 .. ix0 + 15).
-template <int CB>
+// Channels c0 .. c0+CB of input positions (iy .. iy+R-1, ix0 .. ix0 + 15): R rows at once, so that
+// R x CB sums are in flight (3 channels alone were 3 dependent chains of multiply-adds, a third of the
+// FMA units' rate); the weight broadcasts are shared by the rows. Each sum runs over (ky, kx, f) in the
+// same order whatever R is.
+template <int CB, int R>
 inline void block16(const Frame& fr, const float* planes, const float* w, int iy, int ix0, int c0, float* dx, int in_w) {
-  Lanes acc[CB];
-  for (int c = 0; c < CB; ++c) acc[c] = Lanes{};
+  Lanes acc[R][CB];
+  for (int r = 0; r < R; ++r)
+    for (int c = 0; c < CB; ++c) acc[r][c] = Lanes{};
   const size_t plane = size_t(fr.qh) * fr.qw;
   for (int ky = 0; ky < fr.kh; ++ky)
     for (int kx = 0; kx < fr.kw; ++kx) {
@@ -56,14 +60,30 @@ inline void block16(const Frame& fr, const float* planes, const float* w, int iy
       const float* row = planes + size_t(iy + fr.off_y - ky) * fr.qw + (ix0 + fr.off_x - kx);
       const float* wt = w + size_t(ky * fr.kw + kx) * fr.c * fr.f + size_t(c0) * fr.f;
       for (int f = 0; f < fr.f; ++f) {
-        Lanes dv;
-        load_lanes(dv, row + f * plane);
-        for (int c = 0; c < CB; ++c) acc[c] += wt[c * fr.f + f] * dv;
+        Lanes dv[R];
+        for (int r = 0; r < R; ++r) load_lanes(dv[r], row + f * plane + size_t(r) * fr.qw);
+        for (int c = 0; c < CB; ++c) {
+          const float wcf = wt[c * fr.f + f];
+          for (int r = 0; r < R; ++r) acc[r][c] += wcf * dv[r];
+        }
       }
     }
-  float* out = dx + (size_t(iy) * in_w + ix0) * fr.c + c0;
-  for (int l = 0; l < kLanes; ++l)
-    for (int c = 0; c < CB; ++c) out[size_t(l) * fr.c + c] = acc[c][l];
+  for (int r = 0; r < R; ++r) {
+    float* out = dx + (size_t(iy + r) * in_w + ix0) * fr.c + c0;
+    for (int l = 0; l < kLanes; ++l)
+      for (int c = 0; c < CB; ++c) out[size_t(l) * fr.c + c] = acc[r][c][l];
+  }
+}
+
+// Rows computed at once for CB channels: with AVX-512's 32 registers up to 12 sums (and 4 rows); the
+// other builds, whose 16 floats already take 2 or 4 registers, one row.
+template <int CB>
+constexpr int rows_at_once() {
+#if defined(__AVX512F__)
+  return 12 / CB < 1 ? 1 : (12 / CB > 4 ? 4 : 12 / CB);
+#else
+  return 1;
+#endif
 }
 
 // One input position, the same sums in the same order (rows narrower than 16).
@@ -82,17 +102,18 @@ inline void block1(const Frame& fr, const float* planes, const float* w, int iy,
   for (int c = 0; c < CB; ++c) out[c] = acc[c];
 }
 
-// One input row, channels c0 .. c0+CB.
-template <int CB>
-inline void row(const Frame& fr, const float* planes, const float* w, int iy, int c0, float* dx, int in_w) {
+// R input rows from iy, channels c0 .. c0+CB.
+template <int CB, int R>
+inline void rows(const Frame& fr, const float* planes, const float* w, int iy, int c0, float* dx, int in_w) {
   if (in_w < kLanes) {
     // Narrow rows: one position at a time, the same sums in the same order.
-    for (int ix = 0; ix < in_w; ++ix) block1<CB>(fr, planes, w, iy, ix, c0, dx, in_w);
+    for (int r = 0; r < R; ++r)
+      for (int ix = 0; ix < in_w; ++ix) block1<CB>(fr, planes, w, iy + r, ix, c0, dx, in_w);
     return;
   }
   for (int ix0 = 0;; ix0 += kLanes) {
     if (ix0 > in_w - kLanes) ix0 = in_w - kLanes;
-    block16<CB>(fr, planes, w, iy, ix0, c0, dx, in_w);
+    block16<CB, R>(fr, planes, w, iy, ix0, c0, dx, in_w);
     if (ix0 == in_w - kLanes) break;
   }
 }
@@ -100,7 +121,10 @@ inline void row(const Frame& fr, const float* planes, const float* w, int iy, in
 template <int CB>
 inline void rows_for_block(const Frame& fr, const float* planes, const float* w, int c0, float* dx, int in_h,
                            int in_w) {
-  for (int iy = 0; iy < in_h; ++iy) row<CB>(fr, planes, w, iy, c0, dx, in_w);
+  constexpr int R = rows_at_once<CB>();
+  int iy = 0;
+  for (; iy + R <= in_h; iy += R) rows<CB, R>(fr, planes, w, iy, c0, dx, in_w);
+  for (; iy < in_h; ++iy) rows<CB, 1>(fr, planes, w, iy, c0, dx, in_w);
 }
 
 }  // namespace input_grad_detail
