@@ -11,10 +11,12 @@ namespace cnn {
 
 inline constexpr int kPartExamples = 8;  // examples per part, until there are kMaxParts
 inline constexpr int kMaxParts = 8;
-// In training, a layer with weights runs in parts only when each part's weight gradient is a sum over
-// at least this many terms: below it, writing one gradient per part and adding them costs more than
-// the parallel parts save (a Dense layer sums one term per example), and the layer runs on the whole
-// batch with its GEMMs split across the threads instead.
+// A layer with weights runs in parts only when each part uses its weights at least this many times
+// (positions x examples): below it (a Dense layer uses them once per example) each part would stream
+// all the weights for a few examples, and in training write one gradient per part to be added, so the
+// layer runs on the whole batch (in inference, the whole slice) with its GEMMs split across the threads
+// instead. Evaluating mnist.json, whose Dense holds 0.8 MB of weights, went from 80,000 to 110,000
+// images/s on 2 threads when its Dense stopped running in parts.
 inline constexpr size_t kMinPartWeightUses = 256;
 
 struct BatchParts {

@@ -121,7 +121,7 @@ struct Network::Impl {
     const Layer& l = *layers[i];
     if (parts.count == 1 || l.couples_examples(ctx)) return false;
     size_t uses = l.weight_uses_per_example();
-    return !ctx.training || uses == 0 || size_t(parts.first[1]) * uses >= kMinPartWeightUses;
+    return uses == 0 || size_t(parts.first[1]) * uses >= kMinPartWeightUses;
   }
 
   const float* input_of(size_t i, const float* x) const { return i == 0 ? x : acts[i - 1].data(); }

@@ -128,10 +128,10 @@ TEST(layers_dense_gradients) {
   }
 }
 
-// Up to 48 rows the products run transposed (y^T = W^T x^T, dx^T = W dy^T); past that as x W. Both
-// against the double-precision reference: 3 rows, 48 (the last transposed) and 49 (the first not).
+// Up to 64 rows the products run transposed (y^T = W^T x^T, dx^T = W dy^T); past that as x W. Both
+// against the double-precision reference: 3 rows, 64 (the last transposed) and 65 (the first not).
 TEST(layers_dense_gradients_on_both_sides_of_the_transposed_rows) {
-  for (int n : {3, 48, 49}) {
+  for (int n : {3, 64, 65}) {
     LayerSpec s;
     s.type = "Dense";
     s.name = "dense";

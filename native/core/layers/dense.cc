@@ -32,11 +32,11 @@ DenseLayer::DenseLayer(const LayerSpec& spec, int index, InitContext& init)
 }
 
 namespace {
-// Up to this many rows (a batch of 32, a batch part), the products are computed transposed: y^T = W^T x^T
+// Up to this many rows (a batch of 32, an inference slice of 64), the products are computed transposed: y^T = W^T x^T
 // and dx^T = W dy^T. Then W is the GEMM's A operand, read in place and streamed once per product, where
 // as B it was re-read for every 12-row tile of x (forward) or packed again on every call (dx), and the
 // threads split its thousands of rows instead of a batch's three row tiles.
-constexpr int kTransposedRows = 48;
+constexpr int kTransposedRows = 64;
 
 // The transposed forward sums over the input units in fixed chunks, each its own product, added in
 // chunk order, and each thread takes a contiguous run of chunks: then the rows of W that a thread reads

@@ -15,8 +15,9 @@
 //
 // Method: x is copied into C zero-padded planes per item whose rows are ow_pad + KW - 1 long (ow_pad =
 // OW rounded up to 16), so a 16-position block at any tap reads in bounds. Forward: per block of 16
-// output positions, the F sums (F <= 8: 8 zmm, 16 ymm, or 32 xmm that the baseline build spills) stay
-// in registers over every tap, one load of x per tap shared by the filters, and are stored
+// output positions in R rows (R x F <= 12 with AVX-512, else R = 1, see rows_at_once), the R x F sums
+// (F <= 8: 8 zmm, 16 ymm, or 32 xmm that the baseline build spills) stay in registers over every tap,
+// one load of x per tap and row shared by the filters, and are stored
 // interleaved into the NHWC output with the bias (and ReLU) on the way; the last block of a row stores
 // only its real positions. Weight gradient: dz is copied into F planes of ow_pad columns, zero
 // past OW, and per group of T neighbouring taps (T = 1, 2 or 4, see taps_at_once) the T x F sums run
@@ -69,34 +70,62 @@ inline void fill_x_planes(const ConvGeometry& g, const Planes& p, const float* x
   }
 }
 
+// Output rows oy .. oy+R-1, positions ox0 .. ox0+15: R x F sums in flight (3 filters alone were 3
+// dependent multiply-add chains), the weight broadcasts shared by the rows. Every sum runs over the
+// taps in the same order whatever R is.
+template <int F, int R>
+inline void forward_block(const ConvGeometry& g, const Planes& p, const float* xp, const float* w, const float* b,
+                          bool relu, int oy, int ox0, float* y) {
+  const int taps_c = g.in_c;
+  Lanes acc[R][F];
+  for (int r = 0; r < R; ++r)
+    for (int f = 0; f < F; ++f) acc[r][f] = Lanes{};
+  for (int c = 0; c < taps_c; ++c)
+    for (int ky = 0; ky < g.k_h; ++ky) {
+      const float* xrow = xp + c * p.size + size_t(oy + ky) * p.pitch + ox0;
+      for (int kx = 0; kx < g.k_w; ++kx) {
+        Lanes xv[R];
+        for (int r = 0; r < R; ++r) load_lanes(xv[r], xrow + size_t(r) * p.pitch + kx);
+        const float* wt = w + (size_t(ky * g.k_w + kx) * taps_c + c) * F;
+        for (int f = 0; f < F; ++f) {
+          const float wf = wt[f];
+          for (int r = 0; r < R; ++r) acc[r][f] += wf * xv[r];
+        }
+      }
+    }
+  const int real = g.out_w - ox0 < kLanes ? g.out_w - ox0 : kLanes;
+  for (int r = 0; r < R; ++r) {
+    float* out = y + (size_t(oy + r) * g.out_w + ox0) * F;
+    for (int l = 0; l < real; ++l)
+      for (int f = 0; f < F; ++f) {
+        const float v = acc[r][f][l] + b[f];
+        out[l * F + f] = relu && !(v > 0.0f) ? 0.0f : v;
+      }
+  }
+}
+
+// Rows at once: with AVX-512's 32 registers up to 12 sums (4 rows for up to 3 filters, 2 for up to 6);
+// otherwise one.
+template <int F>
+constexpr int rows_at_once() {
+#if defined(__AVX512F__)
+  return F <= 3 ? 4 : (F <= 6 ? 2 : 1);
+#else
+  return 1;
+#endif
+}
+
 template <int F>
 inline void forward_item(const ConvGeometry& g, const Planes& p, const float* xp, const float* w, const float* bias,
                          bool relu, float* y) {
-  const int taps_c = g.in_c;
+  constexpr int R = rows_at_once<F>();
   float b[F];
   for (int f = 0; f < F; ++f) b[f] = bias ? bias[f] : 0.0f;
-  for (int oy = 0; oy < g.out_h; ++oy)
-    for (int ox0 = 0; ox0 < g.out_w; ox0 += kLanes) {
-      Lanes acc[F];
-      for (int f = 0; f < F; ++f) acc[f] = Lanes{};
-      for (int c = 0; c < taps_c; ++c)
-        for (int ky = 0; ky < g.k_h; ++ky) {
-          const float* xrow = xp + c * p.size + size_t(oy + ky) * p.pitch + ox0;
-          for (int kx = 0; kx < g.k_w; ++kx) {
-            Lanes xv;
-            load_lanes(xv, xrow + kx);
-            const float* wt = w + (size_t(ky * g.k_w + kx) * taps_c + c) * F;
-            for (int f = 0; f < F; ++f) acc[f] += wt[f] * xv;
-          }
-        }
-      const int real = g.out_w - ox0 < kLanes ? g.out_w - ox0 : kLanes;
-      float* out = y + (size_t(oy) * g.out_w + ox0) * F;
-      for (int l = 0; l < real; ++l)
-        for (int f = 0; f < F; ++f) {
-          const float v = acc[f][l] + b[f];
-          out[l * F + f] = relu && !(v > 0.0f) ? 0.0f : v;
-        }
-    }
+  int oy = 0;
+  for (; oy + R <= g.out_h; oy += R)
+    for (int ox0 = 0; ox0 < g.out_w; ox0 += kLanes) forward_block<F, R>(g, p, xp, w, b, relu, oy, ox0, y);
+  for (; oy < g.out_h; ++oy)
+    for (int ox0 = 0; ox0 < g.out_w; ox0 += kLanes) forward_block<F, 1>(g, p, xp, w, b, relu, oy, ox0, y);
 }
 
 // Taps (ky, kx .. kx+T-1) of channel c: T x F sums in flight, the dz loads shared by the T taps (one
