@@ -18,7 +18,8 @@ TEST(vector_loops_maxpool_matches_reference_under_every_isa) {
   IsaScope scope;
   struct Case { int h, w, c, p, s; bool same; };
   const Case cases[] = {{6, 6, 3, 2, 2, false}, {7, 5, 70, 3, 2, true}, {26, 26, 32, 2, 2, false},
-                        {5, 5, 1, 3, 1, true},  {4, 9, 65, 2, 3, true}, {3, 3, 130, 3, 3, false}};
+                        {5, 5, 1, 3, 1, true},  {4, 9, 65, 2, 3, true}, {3, 3, 130, 3, 3, false},
+                        {11, 11, 64, 2, 2, false}, {7, 5, 48, 3, 2, true}, {5, 6, 16, 3, 1, true}};
   for (Isa isa : cpu_isas()) {
     select_isa(isa);
     for (const Case& k : cases) {
