@@ -147,6 +147,10 @@ void maxpool_forward(const PoolGeometry& g, const float* x, float* y, int32_t* a
   table().maxpool_forward(g, x, y, argmax);
 }
 
+void maxpool_backward(const PoolGeometry& g, const float* dy, const int32_t* argmax, float* dx) {
+  table().maxpool_backward(g, dy, argmax, dx);
+}
+
 void im2col_transposed_nhwc(const ConvGeometry& g, const float* x, float* cols_t, size_t ld) {
   // The channel-planes scratch lives here, in baseline code, so no ISA file instantiates std::vector.
   thread_local std::vector<float> planes;

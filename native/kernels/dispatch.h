@@ -14,6 +14,7 @@ struct KernelTable {
   GemmMicroKernel gemm_ukernel_few_rows{};
   // The vectorisable loops of impl/vector_loops.h, compiled for this ISA.
   void (*maxpool_forward)(const PoolGeometry&, const float*, float*, int32_t*) = nullptr;
+  void (*maxpool_backward)(const PoolGeometry&, const float*, const int32_t*, float*) = nullptr;
   void (*im2col_transposed)(const ConvGeometry&, const float*, float*, size_t, float*) = nullptr;
   void (*swish_forward)(const float*, float*, size_t) = nullptr;
   void (*swish_backward)(const float*, float*, size_t) = nullptr;

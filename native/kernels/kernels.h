@@ -92,7 +92,9 @@ PoolGeometry make_pool_geometry(int batch, int in_h, int in_w, int c, int pool_h
 // Max ignores padded cells; argmax holds the flat input index (within the batch item) of each max.
 void maxpool_forward(const PoolGeometry& g, const float* x, float* y, int32_t* argmax);
 void maxpool_forward_ref(const PoolGeometry& g, const float* x, float* y, int32_t* argmax);  // plain loops
+// dx = 0, then dx[argmax[o]] += dy[o] for every output o in order (per batch item).
 void maxpool_backward(const PoolGeometry& g, const float* dy, const int32_t* argmax, float* dx);
+void maxpool_backward_ref(const PoolGeometry& g, const float* dy, const int32_t* argmax, float* dx);  // plain loops
 // Average divides by the number of real (unpadded) cells in each window.
 void avgpool_forward(const PoolGeometry& g, const float* x, float* y);
 void avgpool_backward(const PoolGeometry& g, const float* dy, float* dx);

@@ -2,6 +2,7 @@
 // under every ISA this CPU has: max pooling (values and argmax exactly), the transposed im2col
 // (exactly the transpose of im2col_nhwc), swish forward/backward (within a few ulp of std::exp's).
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -34,6 +35,13 @@ TEST(vector_loops_maxpool_matches_reference_under_every_isa) {
       EXPECT_TRUE(y == y_ref);
       EXPECT_TRUE(a == a_ref);
       if (a != a_ref) std::printf("    isa %s case h=%d c=%d\n", isa_name(isa), k.h, k.c);
+      // Backward from the reference's argmax, bit for bit (overlapping windows add in output order).
+      auto dy = random_vec(n, 9 + k.c);
+      dy[0] = -0.0f;  // the reference's 0 + -0 is +0
+      std::vector<float> dx(x.size(), std::nanf("")), dx_ref(x.size());
+      maxpool_backward(g, dy.data(), a_ref.data(), dx.data());
+      maxpool_backward_ref(g, dy.data(), a_ref.data(), dx_ref.data());
+      EXPECT_TRUE(std::memcmp(dx.data(), dx_ref.data(), dx.size() * sizeof(float)) == 0);
     }
   }
 }

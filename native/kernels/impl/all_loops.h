@@ -13,6 +13,7 @@ namespace cnn::kernels {
 // Internal linkage (static), like the loops: every ISA's file has its own copy, compiled its way.
 static void fill_loops_of_this_isa(KernelTable& t) {
   t.maxpool_forward = maxpool_forward_loop;
+  t.maxpool_backward = maxpool_backward_loop;
   t.im2col_transposed = im2col_transposed_loop;
   t.swish_forward = swish_forward_loop;
   t.swish_backward = swish_backward_loop;

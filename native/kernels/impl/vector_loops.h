@@ -9,6 +9,8 @@
 //   maxpool_forward_loop: as kernels::maxpool_forward (padded cells never win; the first strictly
 //     larger value in window order wins; argmax is the flat index within the batch item). Channel
 //     counts that are a multiple of 16 keep 16 maxima and indices in registers.
+//   maxpool_backward_loop: as kernels::maxpool_backward (dx zeroed, then dy added at every argmax in
+//     output order), bit for bit; channel counts that are a multiple of 16 add 16 at a time.
 //   im2col_transposed_loop: cols_t[(tap*c + ci)*ld + b*positions + pos] (see kernels.h); `planes` is
 //     scratch of in_h*in_w*in_c floats, used when in_c > 1.
 //   swish_forward_loop / swish_backward_loop: y = z*sigmoid(z); g *= s + z*s*(1-s), with exp from a
@@ -61,7 +63,59 @@ inline void maxpool_forward_c16(const PoolGeometry& g, const float* x, float* y,
     }
   }
 }
+
+// The same sums as maxpool_backward_ref with 16 channels at a time, bit for bit. Windows that do not
+// overlap (stride >= pool) give every dx at most one term, so each window cell is written once with
+// 0 + (dy where the argmax names it, else 0) (0 + -0 is +0, as the reference's sum gives), and dx is
+// zeroed first only when the windows leave cells uncovered. Overlapping windows add, per output and
+// cell, dy where the argmax names the cell and +0 elsewhere, in output order (x + 0 is x: dx starts
+// at +0).
+inline void maxpool_backward_c16(const PoolGeometry& g, const float* dy, const int32_t* argmax, float* dx) {
+  const size_t plane = size_t(g.in_h) * g.in_w * g.c;
+  const int c = g.c;
+  const bool disjoint = g.stride_h >= g.pool_h && g.stride_w >= g.pool_w;
+  const bool covered = g.stride_h == g.pool_h && g.stride_w == g.pool_w &&
+                       int64_t(g.out_h) * g.stride_h - g.pad_top >= g.in_h &&
+                       int64_t(g.out_w) * g.stride_w - g.pad_left >= g.in_w;
+  Ints16 lane;
+  for (int l = 0; l < 16; ++l) lane[l] = l;
+  for (int b = 0; b < g.batch; ++b) {
+    float* img = dx + b * plane;
+    if (!covered)
+      for (size_t i = 0; i < plane; ++i) img[i] = 0.0f;
+    for (int oy = 0; oy < g.out_h; ++oy) {
+      const int ys = oy * g.stride_h - g.pad_top, y0 = ys > 0 ? ys : 0, y1 = ys + g.pool_h < g.in_h ? ys + g.pool_h : g.in_h;
+      for (int ox = 0; ox < g.out_w; ++ox) {
+        const int xs = ox * g.stride_w - g.pad_left, x0 = xs > 0 ? xs : 0,
+                  x1 = xs + g.pool_w < g.in_w ? xs + g.pool_w : g.in_w;
+        const size_t o = ((size_t(b) * g.out_h + oy) * g.out_w + ox) * c;
+        for (int c0 = 0; c0 < c; c0 += 16) {
+          Ints16 where, d;
+          __builtin_memcpy(&where, argmax + o + c0, sizeof where);
+          __builtin_memcpy(&d, dy + o + c0, sizeof d);
+          for (int iy = y0; iy < y1; ++iy)
+            for (int ix = x0; ix < x1; ++ix) {
+              const int32_t base = int32_t((size_t(iy) * g.in_w + ix) * c + c0);
+              const Floats16 term = (Floats16)(d & (where == lane + base));
+              Floats16 v = Floats16{};
+              if (!disjoint) __builtin_memcpy(&v, img + base, sizeof v);
+              v += term;
+              __builtin_memcpy(img + base, &v, sizeof v);
+            }
+        }
+      }
+    }
+  }
+}
 }  // namespace pool_detail
+
+static void maxpool_backward_loop(const PoolGeometry& g, const float* dy, const int32_t* argmax, float* dx) {
+  if (g.c % 16 == 0) return pool_detail::maxpool_backward_c16(g, dy, argmax, dx);
+  const size_t plane = size_t(g.in_h) * g.in_w * g.c, out_plane = size_t(g.out_h) * g.out_w * g.c;
+  for (size_t i = 0; i < plane * g.batch; ++i) dx[i] = 0.0f;
+  for (int b = 0; b < g.batch; ++b)
+    for (size_t o = 0; o < out_plane; ++o) dx[b * plane + argmax[b * out_plane + o]] += dy[b * out_plane + o];
+}
 
 static void maxpool_forward_loop(const PoolGeometry& g, const float* x, float* y, int32_t* argmax) {
   if (g.c % 16 == 0) return pool_detail::maxpool_forward_c16(g, x, y, argmax);

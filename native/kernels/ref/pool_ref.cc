@@ -71,7 +71,8 @@ void maxpool_forward_ref(const PoolGeometry& g, const float* x, float* y, int32_
   }
 }
 
-void maxpool_backward(const PoolGeometry& g, const float* dy, const int32_t* argmax, float* dx) {
+// The plain reference of the dispatched maxpool_backward (impl/vector_loops.h, per ISA).
+void maxpool_backward_ref(const PoolGeometry& g, const float* dy, const int32_t* argmax, float* dx) {
   const size_t plane = size_t(g.in_h) * g.in_w * g.c, out_plane = size_t(g.out_h) * g.out_w * g.c;
   std::memset(dx, 0, sizeof(float) * plane * g.batch);
   for (int b = 0; b < g.batch; ++b)
