@@ -68,7 +68,8 @@ void blocked_sums(size_t rows, size_t cols, bool second, std::vector<double>& sc
   size_t blocks = (rows + per - 1) / per;
   size_t width = second ? 2 * cols : cols;
   if (scratch.size() < blocks * width) scratch.resize(blocks * width);
-  ThreadPool::global().run(int(blocks), [&](int blk) {
+  // Pinned: contiguous blocks per thread, as the batch parts that wrote these rows ran.
+  ThreadPool::global().run_pinned(int(blocks), [&](int blk) {
     thread_local std::vector<float> group;
     if (group.size() < width) group.resize(width);
     double* p = scratch.data() + size_t(blk) * width;

@@ -42,8 +42,9 @@ struct ThreadPool::Impl {
   const std::function<void(int)>* job = nullptr;
   int tasks = 0;
   std::atomic<int> next{0};
-  // run_pinned: task t is first offered to thread t % threads; a thread done with its own tasks takes
-  // the others' not yet started ones, last first (claimed[t] says which are taken).
+  // run_pinned: thread i is first offered the contiguous run of tasks [i * tasks / threads, (i + 1) *
+  // tasks / threads); a thread done with its own tasks takes the others' not yet started ones, last
+  // first (claimed[t] says which are taken).
   static constexpr int kMaxPinnedTasks = 64;
   bool pinned = false;
   std::atomic<bool> claimed[kMaxPinnedTasks];
@@ -54,7 +55,7 @@ struct ThreadPool::Impl {
   std::exception_ptr error;  // the first task failure of the current job (guarded by mu)
 
   // Runs tasks until none are left; a failing task stops the handing out and is rethrown by run().
-  // Pinned: thread index i (the caller is 0) runs tasks i, i + threads, ..., then any left unclaimed.
+  // Pinned: thread index i (the caller is 0) runs its own run of tasks, then any left unclaimed.
   void run_task(int t) {
     try {
       (*job)(t);
@@ -67,7 +68,8 @@ struct ThreadPool::Impl {
 
   void work_on_job(int thread_index) {
     if (pinned) {
-      for (int t = thread_index; t < tasks && next.load(std::memory_order_relaxed) < tasks; t += threads)
+      const int own_end = int(int64_t(thread_index + 1) * tasks / threads);
+      for (int t = int(int64_t(thread_index) * tasks / threads); t < own_end && next.load(std::memory_order_relaxed) < tasks; ++t)
         if (!claimed[t].exchange(true, std::memory_order_acq_rel)) run_task(t);
       for (int t = tasks - 1; t >= 0 && next.load(std::memory_order_relaxed) < tasks; --t)
         if (!claimed[t].exchange(true, std::memory_order_acq_rel)) run_task(t);

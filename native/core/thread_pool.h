@@ -21,8 +21,10 @@ class ThreadPool {
   int size() const;
   // Calls fn(task) for every task in [0, tasks).
   void run(int tasks, const std::function<void(int task)>& fn);
-  // The same, with task t first offered to thread t % size() (the caller is thread 0), so consecutive
-  // calls that give task t the same data mostly find it in the same core's cache; a thread that is done
+  // The same, with thread i first offered the contiguous run of tasks [i * tasks / size(), (i + 1) *
+  // tasks / size()) (the caller is thread 0), so consecutive calls that split the same data into the
+  // same or proportional contiguous ranges (the batch parts, a layer's row blocks, a GEMM's row tiles,
+  // parallel_for_pinned) mostly find each range in the same core's cache; a thread that is done
   // with its own tasks takes the not yet started tasks of a slower one (a core the VM host took away for
   // a moment), last first. Up to 64 tasks; more are handed out in turn as run() does.
   void run_pinned(int tasks, const std::function<void(int task)>& fn);

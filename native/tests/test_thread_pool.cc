@@ -72,7 +72,8 @@ TEST(thread_pool_size_comes_from_cnn_threads) {
   EXPECT_THROWS(ThreadPool::set_global_threads(0));
 }
 
-// run_pinned: every task once, on its own thread (t % size(), the caller 0) when nothing delays a
+// run_pinned: every task once, on its own thread (thread i runs tasks [i*n/size(), (i+1)*n/size()), the
+// caller is 0) when nothing delays a
 // thread; when one thread is held up, the others run its tasks that have not started; a failure still
 // reaches the caller; more than 64 tasks still run once each.
 TEST(thread_pool_run_pinned_prefers_each_task_s_thread_and_steals_from_a_slow_one) {
@@ -86,17 +87,18 @@ TEST(thread_pool_run_pinned_prefers_each_task_s_thread_and_steals_from_a_slow_on
         ran[t] = std::this_thread::get_id();
         hits[t] += 1;
       });
-      // The caller's tasks 0, threads, 2*threads... all ran on the caller unless another thread stole one.
-      for (int t = 0; t < 12; t += threads) on_own_thread += ran[t] == std::this_thread::get_id();
+      // The caller's tasks 0 .. 12/threads - 1 all ran on the caller unless another thread stole one.
+      for (int t = 0; t < 12 / threads; ++t) on_own_thread += ran[t] == std::this_thread::get_id();
     }
     for (int h : hits) EXPECT_EQ(h, 20);
     EXPECT_TRUE(on_own_thread > 0);
-    // Task 1 waits (up to 10 s) for task 1 + threads, the next task offered to the same thread: it can
-    // only run meanwhile (or before) if another thread takes over a busy thread's unstarted task.
+    // Task 2 waits (up to 10 s) for task 3, the next task offered to the same thread (thread 1 has
+    // tasks 2 and 3 of 2 * threads): it can only run meanwhile (or before) if another thread takes over
+    // a busy thread's unstarted task.
     std::atomic<bool> later_ran{false}, ran_without_waiting_out{false};
     pool.run_pinned(2 * threads, [&](int t) {
-      if (t == 1 + threads) later_ran.store(true);
-      if (t != 1) return;
+      if (t == 3) later_ran.store(true);
+      if (t != 2) return;
       for (int ms = 0; ms < 10000 && !later_ran.load(); ++ms) std::this_thread::sleep_for(std::chrono::milliseconds(1));
       ran_without_waiting_out.store(later_ran.load());
     });

@@ -56,7 +56,7 @@ void BatchNormLayer::forward(const float* x, float* y, int n, const RunContext& 
       shift[c] = beta ? beta[c] : 0.0f;
     }
     float* xh = xhat_.data();
-    parallel_for(rows, 256, [&](size_t r0, size_t r1) {
+    parallel_for_pinned(rows, 256, [&](size_t r0, size_t r1) {
       for (size_t r = r0; r < r1; ++r)
         for (size_t c = 0; c < C; ++c) {
           const float h = xh[r * C + c] * scale[c];
@@ -76,7 +76,7 @@ void BatchNormLayer::forward(const float* x, float* y, int n, const RunContext& 
     inv_shift[c] = inv;
     inv_shift[C + c] = (beta ? beta[c] : 0.0f) - mm[c] * inv;
   }
-  parallel_for(rows, 256, [&](size_t r0, size_t r1) {
+  parallel_for_pinned(rows, 256, [&](size_t r0, size_t r1) {
     for (size_t r = r0; r < r1; ++r)
       for (size_t c = 0; c < C; ++c) y[r * C + c] = x[r * C + c] * inv_shift[c] + inv_shift[C + c];
   });
@@ -103,7 +103,7 @@ void BatchNormLayer::backward(const float*, const float*, float* dy, float* dx, 
     mean_dy_xhat[c] = float(s2_[c] * inv_rows);
   }
   const float* xh = xhat_.data();
-  parallel_for(rows, 256, [&](size_t r0, size_t r1) {
+  parallel_for_pinned(rows, 256, [&](size_t r0, size_t r1) {
     for (size_t r = r0; r < r1; ++r)
       for (size_t c = 0; c < C; ++c)
         dx[r * C + c] = g[c] * (dy[r * C + c] - (mean_dy[c] + xh[r * C + c] * mean_dy_xhat[c]));
